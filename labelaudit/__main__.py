@@ -1,0 +1,5 @@
+"""python -m labelaudit"""
+
+from labelaudit.cli import main
+
+main()

@@ -1,0 +1,82 @@
+"""audit(): the library call behind `labelaudit audit` — arrays in, Report out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from labelaudit._version import __version__
+from labelaudit.confident._validation import check_inputs
+from labelaudit.detectors import registry
+from labelaudit.errors import ConfigError, InvalidInputError
+from labelaudit.report import SCHEMA_VERSION, Report, build_frame
+
+DEFAULT_DETECTOR = "confident_learning"
+
+
+def audit(
+    labels: object,
+    pred_probs: object,
+    *,
+    detector: str = DEFAULT_DETECTOR,
+    filter_by: str = "prune_by_noise_rate",
+    rank_by: str = "self_confidence",
+    frac_noise: float = 1.0,
+    num_to_remove_per_class: list[int] | None = None,
+    min_examples_per_class: int = 1,
+    calibrate: bool = True,
+    detector_options: dict[str, Any] | None = None,
+    class_names: list[str] | None = None,
+    ids: object = None,
+    inputs: list[dict[str, Any]] | None = None,
+) -> Report:
+    """Audit labels (N,) against out-of-sample pred_probs (N, K) and return a Report.
+
+    The confident-learning options (filter_by ... calibrate) are cleanlab's; other detectors get
+    their own keyword options through detector_options. class_names (K names) and ids (N values)
+    are carried into the report; inputs records file provenance in its metadata.
+    """
+    y, P = check_inputs(labels, pred_probs)
+    n, k = P.shape
+    if class_names is not None and len(class_names) != k:
+        raise InvalidInputError(
+            f"{len(class_names)} class names were given but the probabilities have {k} columns."
+        )
+    id_values = None if ids is None else np.asarray(ids)
+    if id_values is not None and len(id_values) != n:
+        raise InvalidInputError(f"{len(id_values)} ids were given for {n} examples.")
+
+    cl_options = dict(
+        filter_by=filter_by,
+        rank_by=rank_by,
+        frac_noise=frac_noise,
+        num_to_remove_per_class=num_to_remove_per_class,
+        min_examples_per_class=min_examples_per_class,
+        calibrate=calibrate,
+    )
+    if detector == DEFAULT_DETECTOR:
+        options = {**cl_options, **(detector_options or {})}
+    else:
+        options = dict(detector_options or {})
+    try:
+        instance = registry.load(detector)(**options)
+    except TypeError as exc:
+        raise ConfigError(f"detector {detector!r} does not accept these options: {exc}") from exc
+    result = instance.detect(y, P)
+    result.validate(n, detector)
+
+    frame = build_frame(y, P, result, class_names=class_names, ids=id_values)
+    metadata = {
+        "labelaudit_version": __version__,
+        "schema_version": SCHEMA_VERSION,
+        "detector": detector,
+        "options": options,
+        "inputs": inputs or [],
+        "class_names": class_names,
+        "n": n,
+        "k": k,
+        "num_issues": int(np.count_nonzero(result.is_label_issue)),
+        "details": result.details,
+    }
+    return Report(frame=frame, metadata=metadata)

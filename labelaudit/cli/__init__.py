@@ -1,0 +1,42 @@
+"""The labelaudit command line: a thin Typer layer over the library."""
+
+from __future__ import annotations
+
+import typer
+
+from labelaudit._version import __version__
+from labelaudit.cli.audit_cmd import audit_command
+from labelaudit.cli.demo_cmd import demo_command
+from labelaudit.cli.detectors_cmd import detectors_command
+
+app = typer.Typer(
+    name="labelaudit",
+    help="Find wrong labels in datasets from model predictions.\n\n"
+    "Start with `labelaudit demo`, then `labelaudit audit --labels L --pred-probs P --out R.parquet`.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.command("audit")(audit_command)
+app.command("demo")(demo_command)
+app.command("detectors")(detectors_command)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"labelaudit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Find wrong labels in datasets from model predictions."""
+
+
+def main() -> None:
+    app()

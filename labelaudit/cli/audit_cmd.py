@@ -1,0 +1,223 @@
+"""`labelaudit audit`: read labels and probabilities, audit, write the Parquet report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from labelaudit.cli import console
+from labelaudit.cli.options import Debug, FilterBy, Json, Quiet, RankBy
+from labelaudit.errors import ConfigError, InvalidInputError
+from labelaudit.methods import CONFIDENT_LEARNING_DEFAULTS
+
+
+def audit_command(
+    labels: Annotated[
+        Path,
+        typer.Option(
+            "--labels",
+            help="Given labels: .npy (integers or names), .csv/.parquet (--label-column), or .txt (one per line).",
+            show_default=False,
+        ),
+    ],
+    pred_probs: Annotated[
+        list[Path],
+        typer.Option(
+            "--pred-probs",
+            help="Out-of-sample predicted probabilities, N×K: .npy, .csv or .parquet (K numeric "
+            "columns or one list column). Repeat to average an ensemble.",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="Where to write the Parquet report.", show_default=False),
+    ],
+    filter_by: Annotated[
+        FilterBy, typer.Option(help="How to decide which labels are issues (cleanlab's filter_by).")
+    ] = FilterBy.prune_by_noise_rate,
+    rank_by: Annotated[
+        RankBy, typer.Option(help="Score used for label_quality and issue_rank.")
+    ] = RankBy.self_confidence,
+    logits: Annotated[
+        bool, typer.Option("--logits", help="Inputs are logits: apply a stable softmax first.")
+    ] = False,
+    label_column: Annotated[
+        str, typer.Option(help="Label column in a .csv/.parquet LABELS file.")
+    ] = "label",
+    id_column: Annotated[
+        str | None,
+        typer.Option(help="Id column to carry into the report [default: 'id' when present]."),
+    ] = None,
+    class_names: Annotated[
+        str | None,
+        typer.Option(
+            help="Class names in index order: 'cat,dog,bird' or a .txt file with one per line."
+        ),
+    ] = None,
+    frac_noise: Annotated[
+        float,
+        typer.Option(help="Flag only this fraction of the estimated issues (pruning methods)."),
+    ] = 1.0,
+    num_to_remove_per_class: Annotated[
+        str | None,
+        typer.Option(
+            help="Exact number of issues per class: one integer, or K comma-separated integers."
+        ),
+    ] = None,
+    min_examples_per_class: Annotated[
+        int, typer.Option(help="Never prune a class down below this many examples.")
+    ] = 1,
+    no_calibrate: Annotated[
+        bool,
+        typer.Option("--no-calibrate", help="Prune with the raw, uncalibrated confident joint."),
+    ] = False,
+    detector: Annotated[
+        str, typer.Option(help="Detector to run (`labelaudit detectors` lists them).")
+    ] = "confident_learning",
+    json_output: Json = False,
+    quiet: Quiet = False,
+    debug: Debug = False,
+) -> None:
+    """Find labels that are probably wrong and write a Parquet report, one row per example.
+
+    Example:
+
+        labelaudit audit --labels labels.npy --pred-probs probs.npy --out report.parquet
+
+    Exit codes: 0 on success (whether or not issues were found), 2 on bad input or usage.
+    """
+    with console.handled(debug=debug, quiet=quiet):
+        _run(
+            labels=labels,
+            pred_probs=pred_probs,
+            out=out,
+            options=dict(
+                filter_by=filter_by.value,
+                rank_by=rank_by.value,
+                frac_noise=frac_noise,
+                num_to_remove_per_class=_parse_counts(num_to_remove_per_class),
+                min_examples_per_class=min_examples_per_class,
+                calibrate=not no_calibrate,
+            ),
+            detector=detector,
+            logits=logits,
+            label_column=label_column,
+            id_column=id_column,
+            class_names_spec=class_names,
+            json_output=json_output,
+            quiet=quiet,
+        )
+
+
+def _run(
+    *,
+    labels: Path,
+    pred_probs: list[Path],
+    out: Path,
+    options: dict,
+    detector: str,
+    logits: bool,
+    label_column: str,
+    id_column: str | None,
+    class_names_spec: str | None,
+    json_output: bool,
+    quiet: bool,
+) -> None:
+    from labelaudit.audit import DEFAULT_DETECTOR, audit
+    from labelaudit.cli.render import print_json, print_summary
+    from labelaudit.io.formats import sha256_of
+    from labelaudit.io.labels import parse_class_names, read_labels
+    from labelaudit.io.probabilities import read_probabilities
+
+    check_output_path(out, [labels, *pred_probs])
+    if detector != DEFAULT_DETECTOR and _non_default(options):
+        raise ConfigError(
+            f"--filter-by, --rank-by and the pruning options apply to confident_learning, "
+            f"not to detector {detector!r}."
+        )
+    with console.stage("Reading labels", quiet=quiet):
+        names = parse_class_names(class_names_spec)
+        label_data = read_labels(
+            labels, label_column=label_column, id_column=id_column, class_names=names
+        )
+    with console.stage("Reading predicted probabilities", quiet=quiet):
+        probs = read_probabilities(pred_probs, logits=logits)
+    if len(label_data.labels) != len(probs):
+        raise InvalidInputError(
+            f"{labels} has {len(label_data.labels)} labels but {pred_probs[0]} has "
+            f"{len(probs)} rows; they must describe the same examples in the same order."
+        )
+    _check_label_range(label_data.labels, probs.shape[1], labels)
+    inputs = [
+        {"role": role, "path": str(path), "sha256": sha256_of(path)}
+        for role, path in [("labels", labels), *(("pred_probs", p) for p in pred_probs)]
+    ]
+    with console.stage(f"Auditing {len(probs):,} examples × {probs.shape[1]} classes", quiet=quiet):
+        report = audit(
+            label_data.labels,
+            probs,
+            detector=detector,
+            **(options if detector == DEFAULT_DETECTOR else {}),
+            class_names=label_data.class_names,
+            ids=label_data.ids,
+            inputs=inputs,
+        )
+        report.metadata["options"].update(logits=logits, label_column=label_column)
+    with console.stage(f"Writing {out}", quiet=quiet):
+        report.to_parquet(out)
+    summary = report.summary()
+    summary["report"] = str(out)
+    if json_output:
+        print_json(console.out, summary)
+    elif not quiet:
+        print_summary(console.out, summary)
+        console.out.print(f"Report: [bold]{out}[/] ({len(report.frame):,} rows, one per example)")
+
+
+def _non_default(options: dict) -> bool:
+    return options != CONFIDENT_LEARNING_DEFAULTS
+
+
+def check_output_path(out: Path, inputs: list[Path]) -> None:
+    """Refuse outputs that cannot be written or would overwrite an input, before any work."""
+    if out.suffix.lower() != ".parquet":
+        raise InvalidInputError(f"--out {out}: reports are Parquet files; name it *.parquet.")
+    parent = out.parent if str(out.parent) else Path()
+    if not parent.is_dir():
+        raise InvalidInputError(f"--out {out}: directory {parent} does not exist.")
+    target = out.resolve()
+    for path in inputs:
+        if target == path.resolve():
+            raise InvalidInputError(f"--out {out} is also an input; choose another report path.")
+
+
+def _check_label_range(labels, k: int, path: Path) -> None:
+    import numpy as np
+
+    bad = (labels < 0) | (labels >= k)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InvalidInputError(
+            f"{path}: row {row} has label {labels[row]}, outside [0, {k}) for the {k} classes "
+            "of the probabilities."
+        )
+
+
+def _parse_counts(spec: str | None) -> list[int] | int | None:
+    if spec is None:
+        return None
+    try:
+        values = [int(part) for part in spec.split(",")]
+    except ValueError as exc:
+        raise typer.BadParameter(
+            f"{spec!r} is not an integer or a comma-separated list of integers.",
+            param_hint="--num-to-remove-per-class",
+        ) from exc
+    if any(v < 0 for v in values):
+        raise typer.BadParameter(
+            "counts cannot be negative.", param_hint="--num-to-remove-per-class"
+        )
+    return values[0] if len(values) == 1 else values

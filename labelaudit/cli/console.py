@@ -1,0 +1,71 @@
+"""Consoles and error handling shared by every command: results on stdout, the rest on stderr."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import warnings
+from collections.abc import Iterator
+
+import typer
+from rich.console import Console
+
+from labelaudit.errors import LabelAuditError
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 1
+
+out = Console(soft_wrap=True)  # results; rich honours NO_COLOR and plain pipes
+err = Console(stderr=True, soft_wrap=True)  # progress, warnings, errors
+
+
+@contextlib.contextmanager
+def handled(*, debug: bool = False, quiet: bool = False) -> Iterator[None]:
+    """Turn LabelAuditError into one line on stderr and exit code 2; show warnings on stderr.
+
+    Unexpected exceptions are a bug: one line asking for --debug, exit code 1. With --debug the
+    traceback is shown for both.
+    """
+
+    def show_warning(message, category, filename, lineno, file=None, line=None):
+        if not quiet:
+            err.print(f"[yellow]warning:[/] {message}", highlight=False)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = show_warning
+        try:
+            yield
+        except LabelAuditError as exc:
+            if debug:
+                raise
+            err.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        except KeyboardInterrupt:
+            err.print("[red]interrupted[/]: no report was written.")
+            raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception as exc:
+            if debug:
+                raise
+            err.print(
+                f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
+                "This is a bug in labelaudit; rerun with --debug for the traceback and report it.",
+                highlight=False,
+            )
+            raise typer.Exit(EXIT_INTERNAL) from None
+
+
+@contextlib.contextmanager
+def stage(message: str, *, quiet: bool) -> Iterator[None]:
+    """A spinner on stderr while a step runs (only on a terminal, never with --quiet)."""
+    if quiet or not err.is_terminal:
+        yield
+        return
+    with err.status(message, spinner="dots"):
+        yield
+
+
+def is_terminal_stdout() -> bool:
+    return sys.stdout.isatty()

@@ -1,0 +1,24 @@
+"""Options shared by several commands, declared once."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from labelaudit.methods import FILTER_METHODS, RANK_METHODS
+
+FilterBy = Enum("FilterBy", {name: name for name in FILTER_METHODS}, type=str)
+RankBy = Enum("RankBy", {name: name for name in RANK_METHODS}, type=str)
+
+Debug = Annotated[
+    bool, typer.Option("--debug", help="Show full tracebacks instead of one-line errors.")
+]
+Quiet = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="Print nothing but errors (the report is still written)."),
+]
+Json = Annotated[
+    bool, typer.Option("--json", help="Print one JSON summary on stdout instead of tables.")
+]

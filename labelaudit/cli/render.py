@@ -1,0 +1,106 @@
+"""Terminal rendering of a Report summary: rich tables for people, JSON for programs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+# Beyond this many classes, tables show only the classes and class pairs that matter most.
+MAX_CLASSES_SHOWN = 12
+
+
+def print_json(console: Console, summary: dict[str, Any]) -> None:
+    console.print_json(json.dumps(summary))
+
+
+def print_summary(console: Console, summary: dict[str, Any]) -> None:
+    """Headline, per-class flags, the top flagged rows and the estimated noise matrix."""
+    n, flagged = summary["n"], summary["num_issues"]
+    console.print(
+        f"[bold]{flagged:,} of {n:,} labels look wrong[/] "
+        f"({summary['issue_fraction']:.1%}) — detector {summary['detector']}, "
+        f"{summary['k']} classes"
+    )
+    console.print(_per_class_table(summary["per_class"]))
+    if summary["top_issues"]:
+        console.print(_top_issues_table(summary["top_issues"]))
+    if summary.get("noise_matrix") is not None:
+        console.print(_noise_table(summary["noise_matrix"], summary["per_class"]))
+
+
+def _per_class_table(per_class: list[dict[str, Any]]) -> Table:
+    rows = per_class
+    title = "Flags per class"
+    if len(rows) > MAX_CLASSES_SHOWN:
+        rows = sorted(rows, key=lambda r: (-r["flagged"], r["class"]))[:MAX_CLASSES_SHOWN]
+        title += f" (the {MAX_CLASSES_SHOWN} most flagged of {len(per_class)})"
+    table = Table(title=title, title_justify="left")
+    table.add_column("class")
+    table.add_column("examples", justify="right")
+    table.add_column("flagged", justify="right")
+    table.add_column("share", justify="right")
+    for r in rows:
+        label = r["name"] if r["name"] == str(r["class"]) else f"{r['class']} {r['name']}"
+        table.add_row(label, f"{r['examples']:,}", f"{r['flagged']:,}", f"{r['flagged_share']:.1%}")
+    return table
+
+
+def _top_issues_table(top: list[dict[str, Any]]) -> Table:
+    table = Table(title="Most likely wrong", title_justify="left")
+    has_id = any("id" in t for t in top)
+    table.add_column("rank", justify="right")
+    table.add_column("row", justify="right")
+    if has_id:
+        table.add_column("id")
+    table.add_column("given")
+    table.add_column("suggested")
+    table.add_column("p(suggested)", justify="right")
+    table.add_column("quality", justify="right")
+    for t in top:
+        given = t.get("given_name", str(t["given_label"]))
+        suggested = t.get("suggested_name", str(t["suggested_label"]))
+        cells = [str(t["issue_rank"]), str(t["row"])]
+        if has_id:
+            cells.append(str(t.get("id", "")))
+        cells += [
+            given,
+            suggested,
+            f"{t['suggestion_confidence']:.3f}",
+            f"{t['label_quality']:.4f}",
+        ]
+        table.add_row(*cells)
+    return table
+
+
+def _noise_table(noise: list[list[float]], per_class: list[dict[str, Any]]) -> Table:
+    """P(given = row | true = column) in percent, or its largest off-diagonal cells for many classes."""
+    names = [r["name"] for r in per_class]
+    k = len(noise)
+    if k <= MAX_CLASSES_SHOWN:
+        table = Table(title="Estimated noise matrix: P(given | true) in %", title_justify="left")
+        table.add_column("given/true")
+        for name in names:
+            table.add_column(name, justify="right")
+        for i in range(k):
+            table.add_row(names[i], *(_percent(noise[i][j], i == j) for j in range(k)))
+        return table
+    cells = sorted(
+        ((noise[i][j], i, j) for i in range(k) for j in range(k) if i != j), reverse=True
+    )[:MAX_CLASSES_SHOWN]
+    table = Table(title="Largest estimated label flips: P(given | true)", title_justify="left")
+    table.add_column("true")
+    table.add_column("given")
+    table.add_column("rate", justify="right")
+    for rate, i, j in cells:
+        table.add_row(names[j], names[i], f"{rate:.1%}")
+    return table
+
+
+def _percent(value: float, diagonal: bool) -> str:
+    text = f"{100 * value:.1f}"
+    if diagonal:
+        return f"[dim]{text}[/]"
+    return f"[bold]{text}[/]" if value >= 0.05 else text

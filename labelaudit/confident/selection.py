@@ -1,0 +1,56 @@
+"""Exact "q smallest" selections that reproduce cleanlab's `np.argsort(x)[:q]`.
+
+cleanlab selects with a full quicksort. Without ties at the cut any correct selection picks the same
+set, so we use O(n) partitions. numpy's quicksort is not stable and its tie order depends on the CPU
+kernel, so where the cut falls inside a group of equal values we call np.argsort on the very same
+array, which is the only way to reproduce cleanlab's choice on the machine it runs on.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def smallest_mask(values: np.ndarray, q: int) -> np.ndarray:
+    """Boolean mask of the positions np.argsort(values)[:q] would pick."""
+    n = len(values)
+    mask = np.zeros(n, dtype=bool)
+    if q <= 0:
+        return mask
+    if q >= n:
+        mask[:] = True
+        return mask
+    part = np.partition(values, (q - 1, q))
+    cut, after = part[q - 1], part[q]
+    if cut < after:
+        return values <= cut
+    mask[np.argsort(values)[:q]] = True  # tie at the cut: defer to numpy's own order
+    return mask
+
+
+def smallest_mask_rows(values: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Row-wise smallest_mask for an M×n matrix with a per-row count q (M,).
+
+    One partition of the whole matrix at the largest q, then a sort of only that many leading
+    columns, finds every row's cut value; rows whose cut is tied fall back to np.argsort.
+    """
+    m, n = values.shape
+    q = np.minimum(np.asarray(q, dtype=np.int64), n)
+    mask = np.zeros((m, n), dtype=bool)
+    full = q >= n
+    mask[full] = True
+    partial = np.flatnonzero((q > 0) & ~full)
+    if len(partial) == 0:
+        return mask
+    sub = values[partial]
+    qs = q[partial]
+    width = int(qs.max()) + 1  # <= n because every q here is < n
+    head = np.sort(np.partition(sub, width - 1, axis=1)[:, :width], axis=1)
+    rows = np.arange(len(partial))
+    cut = head[rows, qs - 1]
+    after = head[rows, qs]
+    clean = cut < after
+    mask[partial[clean]] = sub[clean] <= cut[clean, None]
+    for r in np.flatnonzero(~clean):
+        mask[partial[r], np.argsort(sub[r])[: qs[r]]] = True
+    return mask

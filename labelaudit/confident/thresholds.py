@@ -1,0 +1,43 @@
+"""Per-class confident thresholds: the mean self-confidence of each class (cleanlab's t_k)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from labelaudit.confident._blocks import ClassGroups
+from labelaudit.confident._validation import check_inputs
+
+# cleanlab's CONFIDENT_THRESHOLDS_LOWER_BOUND: thresholds are clipped below at 2 * 1e-6.
+THRESHOLD_LOWER_BOUND = 2e-6
+# cleanlab's BIG_VALUE: the threshold of a class absent from the labels, above any probability.
+ABSENT_CLASS_THRESHOLD = 2
+
+
+def self_confidence(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
+    """P[i, labels[i]] for every row (N,)."""
+    return pred_probs[np.arange(len(labels)), labels]
+
+
+def thresholds_from_groups(sc: np.ndarray, groups: ClassGroups) -> np.ndarray:
+    """Mean self-confidence per class, bit-identical to cleanlab.
+
+    np.mean over each contiguous class slice (ascending example order) reproduces numpy's pairwise
+    summation exactly; bincount- or cumsum-based means differ in the last bit. The list of numpy
+    scalars and the int 2 for absent classes give the same result dtype as cleanlab (float64 as soon
+    as a class is absent, even for float32 input).
+    """
+    sc_sorted = sc[groups.order]
+    means = [
+        np.mean(sc_sorted[groups.bounds[k] : groups.bounds[k + 1]])
+        if groups.counts[k]
+        else ABSENT_CLASS_THRESHOLD
+        for k in range(len(groups.counts))
+    ]
+    return np.clip(means, a_min=THRESHOLD_LOWER_BOUND, a_max=None)
+
+
+def get_confident_thresholds(labels: object, pred_probs: object) -> np.ndarray:
+    """Per-class thresholds t (K,): the average P[i, k] over examples labelled k; 2 for absent k."""
+    y, P = check_inputs(labels, pred_probs, allow_one_class=True)
+    groups = ClassGroups.of(y, P.shape[1])
+    return thresholds_from_groups(self_confidence(y, P), groups)

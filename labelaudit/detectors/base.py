@@ -1,0 +1,62 @@
+"""The Detector contract: labels and arrays in; a score, a flag and a suggestion per row out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import numpy as np
+
+from labelaudit.errors import LabelAuditError
+
+
+@dataclass(frozen=True)
+class DetectorResult:
+    """What a detector returns for N examples.
+
+    label_quality: (N,) float in [0, 1], low = likely mislabelled.
+    is_label_issue: (N,) bool.
+    suggested_label: (N,) int, the class the detector would assign.
+    ranking: indices of flagged rows, worst first; None means "rank by label_quality".
+    details: extra facts for the report metadata (JSON-serialisable), e.g. a noise matrix.
+    """
+
+    label_quality: np.ndarray
+    is_label_issue: np.ndarray
+    suggested_label: np.ndarray
+    ranking: np.ndarray | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def validate(self, n: int, name: str) -> None:
+        """Fail loudly when a (plugin) detector breaks the contract."""
+        for attr in ("label_quality", "is_label_issue", "suggested_label"):
+            shape = np.shape(getattr(self, attr))
+            if shape != (n,):
+                raise LabelAuditError(
+                    f"detector {name!r} returned {attr} of shape {shape}, expected ({n},)."
+                )
+        if self.ranking is not None:
+            flagged = np.flatnonzero(self.is_label_issue)
+            if not np.array_equal(np.sort(self.ranking), flagged):
+                raise LabelAuditError(
+                    f"detector {name!r} returned a ranking that is not a permutation of its flagged rows."
+                )
+
+    def issue_order(self) -> np.ndarray:
+        """Flagged rows, worst first: the detector's own ranking, else ascending label_quality."""
+        if self.ranking is not None:
+            return np.asarray(self.ranking, dtype=np.int64)
+        flagged = np.flatnonzero(self.is_label_issue)
+        return flagged[np.argsort(self.label_quality[flagged], kind="stable")]
+
+
+@runtime_checkable
+class Detector(Protocol):
+    """A label-error detector. Options go to the constructor as keyword arguments."""
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+
+    def detect(self, labels: np.ndarray, pred_probs: np.ndarray) -> DetectorResult:
+        """labels (N,) int64 in [0, K); pred_probs (N, K) validated probabilities."""
+        ...

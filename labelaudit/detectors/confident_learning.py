@@ -1,0 +1,69 @@
+"""Confident learning as a Detector: cleanlab's find_label_issues + label quality scores."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from labelaudit.confident.filter import ConfidentAnalysis, issue_mask
+from labelaudit.confident.latent import estimate_latent
+from labelaudit.confident.rank import rank_flagged, scores_for
+from labelaudit.detectors.base import DetectorResult
+from labelaudit.methods import PRUNING_METHODS
+
+
+class ConfidentLearning:
+    """Flags with a filter_by method, scores and ranks with a rank_by method (cleanlab's defaults)."""
+
+    name: ClassVar[str] = "confident_learning"
+    summary: ClassVar[str] = (
+        "Confident learning (Northcutt et al.): per-class thresholds, confident joint, pruning; "
+        "exactly cleanlab 2.9's find_label_issues."
+    )
+
+    def __init__(
+        self,
+        *,
+        filter_by: str = "prune_by_noise_rate",
+        rank_by: str = "self_confidence",
+        frac_noise: float = 1.0,
+        num_to_remove_per_class: list[int] | None = None,
+        min_examples_per_class: int = 1,
+        calibrate: bool = True,
+    ) -> None:
+        self.filter_by = filter_by
+        self.rank_by = rank_by
+        self.frac_noise = frac_noise
+        self.num_to_remove_per_class = num_to_remove_per_class
+        self.min_examples_per_class = min_examples_per_class
+        self.calibrate = calibrate
+
+    def detect(self, labels: np.ndarray, pred_probs: np.ndarray) -> DetectorResult:
+        analysis = ConfidentAnalysis.of(labels, pred_probs)
+        calibrated = analysis.calibrated_joint()
+        # --no-calibrate: prune with the raw confident joint, as a cleanlab user would by passing
+        # compute_confident_joint(calibrate=False) to find_label_issues.
+        joint = calibrated if self.calibrate else analysis.raw_joint()
+        mask = issue_mask(
+            analysis,
+            filter_by=self.filter_by,
+            frac_noise=self.frac_noise,
+            num_to_remove_per_class=self.num_to_remove_per_class,
+            min_examples_per_class=self.min_examples_per_class,
+            confident_joint=joint if self.filter_by in PRUNING_METHODS else None,
+        )
+        scores = scores_for(labels, pred_probs, self.rank_by).astype(np.float64)
+        ranking = rank_flagged(mask, labels, pred_probs, self.rank_by)
+        _, noise_matrix, _ = estimate_latent(calibrated, labels, converge_latent_estimates=True)
+        return DetectorResult(
+            label_quality=scores,
+            is_label_issue=mask,
+            suggested_label=analysis.stats.argmax.astype(np.int64),
+            ranking=ranking,
+            details={
+                "confident_joint": calibrated.tolist(),
+                "noise_matrix": noise_matrix.tolist(),
+                "thresholds": np.asarray(analysis.thresholds, dtype=np.float64).tolist(),
+            },
+        )

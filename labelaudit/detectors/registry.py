@@ -1,0 +1,77 @@
+"""Detector registry: entry points of the group `labelaudit.detectors`, discovered lazily once.
+
+Built-in detectors register through the same entry points (pyproject.toml); BUILTINS only backs
+them up when labelaudit runs from a source tree that was never installed.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import import_module
+from importlib.metadata import entry_points
+
+from labelaudit.errors import ConfigError
+
+GROUP = "labelaudit.detectors"
+BUILTINS = {"confident_learning": "labelaudit.detectors.confident_learning:ConfidentLearning"}
+
+
+@dataclass(frozen=True)
+class DetectorEntry:
+    name: str
+    target: str  # "module:attribute"
+    distribution: str  # the installed package that provides it
+
+
+@lru_cache(maxsize=1)
+def registered() -> dict[str, DetectorEntry]:
+    """Every known detector by name (not yet imported)."""
+    found = {name: DetectorEntry(name, target, "labelaudit") for name, target in BUILTINS.items()}
+    for ep in entry_points(group=GROUP):
+        dist = ep.dist.name if ep.dist is not None else "?"
+        found[ep.name] = DetectorEntry(ep.name, ep.value, dist)
+    return dict(sorted(found.items()))
+
+
+def refresh() -> None:
+    """Forget the cached entry points (after installing a plugin in the same process)."""
+    registered.cache_clear()
+
+
+def load(name: str) -> type:
+    """Import and return the detector class registered as name."""
+    entries = registered()
+    if name not in entries:
+        import difflib
+
+        close = difflib.get_close_matches(name, list(entries), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(
+            f"unknown detector {name!r}.{hint} Installed: {', '.join(entries)} "
+            "(`labelaudit detectors` lists them)."
+        )
+    module_name, _, attr = entries[name].target.partition(":")
+    try:
+        obj = import_module(module_name)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+    except Exception as exc:  # a broken plugin must not take the tool down with it
+        raise ConfigError(
+            f"detector {name!r} from {entries[name].distribution} failed to load: {exc}"
+        ) from exc
+    return obj
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(name, distribution, summary) for every detector; broken plugins are reported, not fatal."""
+    rows = []
+    for name, entry in registered().items():
+        try:
+            summary = getattr(load(name), "summary", "")
+        except ConfigError as exc:
+            warnings.warn(str(exc), stacklevel=2)
+            summary = "(failed to load)"
+        rows.append((name, entry.distribution, summary))
+    return rows

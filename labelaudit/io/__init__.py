@@ -1,0 +1,1 @@
+"""Reading labels and probabilities from files, and writing reports atomically."""

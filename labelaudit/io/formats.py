@@ -1,0 +1,78 @@
+"""File formats labelaudit reads, and the small helpers that name a file in error messages."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from labelaudit.errors import InvalidInputError
+
+LABEL_SUFFIXES = (".npy", ".csv", ".parquet", ".txt")
+PROB_SUFFIXES = (".npy", ".csv", ".parquet")
+
+
+def check_readable(path: Path, suffixes: tuple[str, ...], what: str) -> str:
+    """Return the lower-case suffix of an existing, non-empty file of a supported format."""
+    suffix = path.suffix.lower()
+    if suffix not in suffixes:
+        raise InvalidInputError(
+            f"{path}: unknown {what} format {suffix or '(no extension)'!r}; "
+            f"use one of {', '.join(suffixes)}."
+        )
+    if not path.exists():
+        raise InvalidInputError(f"{path}: no such file.")
+    if not path.is_file():
+        raise InvalidInputError(f"{path}: not a regular file.")
+    try:
+        size = path.stat().st_size
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise InvalidInputError(f"{path}: cannot be read ({exc.strerror}).") from exc
+    if size == 0:
+        raise InvalidInputError(f"{path}: the file is empty.")
+    return suffix
+
+
+def sha256_of(path: Path) -> str:
+    """SHA-256 of a file's bytes, streamed so large inputs are not held in memory."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_table(path: Path, suffix: str, columns: list[str] | None = None):
+    """Read a CSV or Parquet file into a pandas DataFrame with a readable error when corrupt."""
+    import pandas as pd
+
+    try:
+        if suffix == ".csv":
+            return pd.read_csv(path)
+        import pyarrow.parquet as pq
+
+        return pq.read_table(path, columns=columns).to_pandas()
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"{path}: not a readable CSV file ({_first_line(exc)}).") from exc
+    except Exception as exc:
+        if type(exc).__module__.startswith("pyarrow"):
+            raise InvalidInputError(
+                f"{path}: not a readable Parquet file ({_first_line(exc)})."
+            ) from exc
+        raise
+
+
+def read_npy(path: Path):
+    """np.load without pickles, with a readable error for truncated or foreign files."""
+    import numpy as np
+
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise InvalidInputError(f"{path}: not a readable .npy array ({_first_line(exc)}).") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -1,0 +1,147 @@
+"""Read given labels (.npy, .csv, .parquet, .txt) into class indices, with names and ids."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from labelaudit.errors import InvalidInputError
+from labelaudit.io.formats import LABEL_SUFFIXES, check_readable, read_npy, read_table
+
+DEFAULT_LABEL_COLUMN = "label"
+DEFAULT_ID_COLUMN = "id"
+
+
+@dataclass(frozen=True)
+class LabelData:
+    """Given labels as int64 indices (N,), the class names when known, and optional row ids."""
+
+    labels: np.ndarray
+    class_names: list[str] | None
+    ids: np.ndarray | None
+    id_column: str | None
+
+
+def parse_class_names(spec: str | None) -> list[str] | None:
+    """--class-names: comma-separated names, or a path to a text file with one name per line."""
+    if spec is None:
+        return None
+    path = Path(spec)
+    if path.suffix and path.is_file():
+        names = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    else:
+        names = [name.strip() for name in spec.split(",")]
+    if any(not name for name in names):
+        raise InvalidInputError(f"--class-names {spec!r} contains an empty name.")
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise InvalidInputError(f"--class-names lists {', '.join(map(repr, dupes))} twice.")
+    if len(names) < 2:
+        raise InvalidInputError("--class-names must name at least two classes.")
+    return names
+
+
+def read_labels(
+    path: Path,
+    *,
+    label_column: str = DEFAULT_LABEL_COLUMN,
+    id_column: str | None = None,
+    class_names: list[str] | None = None,
+) -> LabelData:
+    """Read LABELS; string labels are mapped through class_names, or sorted order without them."""
+    path = Path(path)
+    suffix = check_readable(path, LABEL_SUFFIXES, "labels")
+    ids, id_name = None, None
+    if suffix == ".npy":
+        raw = read_npy(path)
+        if raw.ndim != 1:
+            raise InvalidInputError(f"{path}: labels must be a 1-D array, got shape {raw.shape}.")
+    elif suffix == ".txt":
+        raw = _read_text_labels(path)
+    else:
+        table = read_table(path, suffix)
+        if label_column not in table.columns:
+            raise InvalidInputError(
+                f"{path}: no column {label_column!r}{_did_you_mean(label_column, table.columns)}; "
+                "choose one with --label-column."
+            )
+        if id_column is not None and id_column not in table.columns:
+            raise InvalidInputError(
+                f"{path}: no id column {id_column!r}{_did_you_mean(id_column, table.columns)}."
+            )
+        id_name = id_column or (DEFAULT_ID_COLUMN if DEFAULT_ID_COLUMN in table.columns else None)
+        if id_name is not None:
+            ids = table[id_name].to_numpy()
+        raw = _column_values(table[label_column], path, label_column)
+    if len(raw) == 0:
+        raise InvalidInputError(f"{path}: contains no labels.")
+    labels, names = _to_indices(raw, path, class_names)
+    return LabelData(labels=labels, class_names=names, ids=ids, id_column=id_name)
+
+
+def _read_text_labels(path: Path) -> np.ndarray:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(f"{path}: not a UTF-8 text file.") from exc
+    while lines and not lines[-1].strip():
+        lines.pop()
+    values = [line.strip() for line in lines]
+    for row, value in enumerate(values):
+        if not value:
+            raise InvalidInputError(
+                f"{path}: line {row + 1} is empty; expected one label per line."
+            )
+    try:
+        return np.array([int(v) for v in values], dtype=np.int64)
+    except ValueError:
+        return np.array(values, dtype=object)
+
+
+def _column_values(column, path: Path, name: str) -> np.ndarray:
+    missing = column.isna().to_numpy()
+    if missing.any():
+        row = int(np.flatnonzero(missing)[0])
+        raise InvalidInputError(f"{path}: column {name!r} is empty at row {row}.")
+    return column.to_numpy()
+
+
+def _to_indices(
+    raw: np.ndarray, path: Path, class_names: list[str] | None
+) -> tuple[np.ndarray, list[str] | None]:
+    kind = raw.dtype.kind
+    if kind in "iu":
+        return raw.astype(np.int64), class_names
+    if kind == "b":
+        return raw.astype(np.int64), class_names
+    if kind == "f":
+        bad = ~np.isfinite(raw) | (np.mod(raw, 1) != 0)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise InvalidInputError(
+                f"{path}: row {row} has label {raw[row]!r}, which is not an integer class index."
+            )
+        return raw.astype(np.int64), class_names
+    values = np.asarray(raw, dtype=str)
+    names = sorted(set(values.tolist())) if class_names is None else class_names
+    index = {name: i for i, name in enumerate(names)}
+    known = np.isin(values, names)
+    if not known.all():
+        row = int(np.flatnonzero(~known)[0])
+        raise InvalidInputError(
+            f"{path}: row {row} has class {values[row]!r}, which is not in --class-names"
+            f"{_did_you_mean(values[row], names)}."
+        )
+    uniques, inverse = np.unique(values, return_inverse=True)
+    codes = np.array([index[name] for name in uniques.tolist()], dtype=np.int64)
+    return codes[inverse], list(names)
+
+
+def _did_you_mean(word: str, choices) -> str:
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1)
+    if close:
+        return f" (did you mean {close[0]!r}?)"
+    return f" (available: {', '.join(map(repr, list(choices)[:10]))})"

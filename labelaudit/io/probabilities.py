@@ -1,0 +1,150 @@
+"""Read predicted probabilities (or logits), check them, and average ensemble members.
+
+Parity with cleanlab means changing only what cleanlab would refuse: rows that sum to 1 within
+float noise are used bit for bit as given; rows a little further off are renormalised with a
+warning; anything else is an error that names the file, row and column.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from labelaudit.errors import InvalidInputError
+from labelaudit.io.formats import PROB_SUFFIXES, check_readable, read_npy, read_table
+
+# Row sums of float32 softmax outputs stored as float64 drift from 1 by ~K·6e-8 (2e-7 on the shared
+# CIFAR-10 data); rows within this relative distance are float noise and are used unchanged.
+SUM_FLOAT_NOISE = 1e-5
+# Rows further off than this are not probabilities (logits, unnormalised scores, a wrong column).
+SUM_TOLERANCE = 1e-3
+# Negative values down to this size are float noise (cleanlab's own slack) and are clipped to 0.
+NEGATIVE_SLACK = 1e-6
+
+
+class ProbabilityWarning(UserWarning):
+    """Inputs were repaired (renormalised or clipped) before the audit."""
+
+
+def read_matrix(path: Path) -> np.ndarray:
+    """Read an N×K numeric matrix from .npy, .csv (K numeric columns) or .parquet (K numeric
+    columns or one list column)."""
+    path = Path(path)
+    suffix = check_readable(path, PROB_SUFFIXES, "probabilities")
+    if suffix == ".npy":
+        matrix = read_npy(path)
+    else:
+        table = read_table(path, suffix)
+        matrix = _table_to_matrix(table, path)
+    if matrix.ndim != 2:
+        raise InvalidInputError(
+            f"{path}: probabilities must be a 2-D N×K matrix, got {matrix.ndim}-D shape {matrix.shape}."
+        )
+    if matrix.dtype.kind not in "fiu":
+        raise InvalidInputError(f"{path}: probabilities must be numeric, got dtype {matrix.dtype}.")
+    if matrix.shape[0] == 0:
+        raise InvalidInputError(f"{path}: contains no rows.")
+    if matrix.shape[1] < 2:
+        raise InvalidInputError(
+            f"{path}: has {matrix.shape[1]} column(s); at least 2 classes are needed."
+        )
+    return matrix if matrix.dtype.kind == "f" else matrix.astype(np.float64)
+
+
+def _table_to_matrix(table, path: Path) -> np.ndarray:
+    if table.shape[1] == 1 and table.dtypes.iloc[0].kind == "O":
+        column = table.iloc[:, 0]
+        lengths = column.map(lambda v: len(v) if hasattr(v, "__len__") else -1).to_numpy()
+        if (lengths < 0).any():
+            row = int(np.flatnonzero(lengths < 0)[0])
+            raise InvalidInputError(
+                f"{path}: row {row} of column {table.columns[0]!r} is not a list."
+            )
+        if len(set(lengths.tolist())) > 1:
+            row = int(np.flatnonzero(lengths != lengths[0])[0])
+            raise InvalidInputError(
+                f"{path}: row {row} has {lengths[row]} probabilities but row 0 has {lengths[0]}."
+            )
+        return np.array(column.tolist(), dtype=np.float64)
+    non_numeric = [c for c in table.columns if table[c].dtype.kind not in "fiub"]
+    if non_numeric:
+        raise InvalidInputError(
+            f"{path}: column {non_numeric[0]!r} is not numeric; probability files hold K numeric "
+            "columns or one list column."
+        )
+    return table.to_numpy(dtype=np.float64)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Numerically stable row softmax in float64."""
+    from scipy.special import softmax as scipy_softmax
+
+    return scipy_softmax(np.asarray(logits, dtype=np.float64), axis=1)
+
+
+def check_probabilities(matrix: np.ndarray, source: str) -> np.ndarray:
+    """Validate an N×K probability matrix; repair float noise, reject everything else."""
+    finite = np.isfinite(matrix)
+    if not finite.all():
+        row, col = (int(v[0]) for v in np.nonzero(~finite))
+        raise InvalidInputError(
+            f"{source}: row {row}, column {col} is {matrix[row, col]}; probabilities must be finite."
+        )
+    negative = matrix < -NEGATIVE_SLACK
+    if negative.any():
+        row, col = (int(v[0]) for v in np.nonzero(negative))
+        raise InvalidInputError(
+            f"{source}: row {row}, column {col} is {matrix[row, col]:.6g}; probabilities cannot be "
+            "negative (pass --logits if these are raw model scores)."
+        )
+    sums = matrix.sum(axis=1)
+    off = np.abs(sums - 1.0)
+    if (off > SUM_TOLERANCE).any():
+        row = int(np.argmax(off > SUM_TOLERANCE))
+        raise InvalidInputError(
+            f"{source}: row {row} sums to {sums[row]:.6g}, not 1; pass --logits if these are "
+            "raw model scores."
+        )
+    repair = (off > SUM_FLOAT_NOISE) | (matrix < 0).any(axis=1) | (matrix > 1).any(axis=1)
+    if repair.any():
+        matrix = np.array(matrix, dtype=np.float64 if matrix.dtype == np.float16 else matrix.dtype)
+        fixed = np.clip(matrix[repair], 0.0, None)
+        matrix[repair] = fixed / fixed.sum(axis=1, keepdims=True)
+        warnings.warn(
+            f"{source}: renormalised {int(repair.sum())} row(s) whose probabilities were slightly "
+            f"off (sum within {SUM_TOLERANCE:g} of 1 or values just outside [0, 1]).",
+            ProbabilityWarning,
+            stacklevel=2,
+        )
+    return matrix
+
+
+def read_probabilities(paths: list[Path], *, logits: bool = False) -> np.ndarray:
+    """Read one or more N×K files; several are averaged as an ensemble.
+
+    The average is np.mean(np.stack(members), axis=0) in float64, exactly what a cleanlab user
+    writes, so the ensemble audit matches cleanlab's on the same average bit for bit.
+    """
+    members = []
+    for path in paths:
+        matrix = read_matrix(path)
+        if logits:
+            finite = np.isfinite(matrix)
+            if not finite.all():
+                row, col = (int(v[0]) for v in np.nonzero(~finite))
+                raise InvalidInputError(
+                    f"{path}: row {row}, column {col} is {matrix[row, col]}; logits must be finite."
+                )
+            matrix = softmax(matrix)
+        members.append(check_probabilities(matrix, str(path)))
+        first, latest = members[0], members[-1]
+        if latest.shape != first.shape:
+            raise InvalidInputError(
+                f"{path}: shape {latest.shape} differs from {paths[0]} with shape {first.shape}; "
+                "ensemble members must describe the same examples and classes."
+            )
+    if len(members) == 1:
+        return members[0]
+    return np.mean(np.stack([m.astype(np.float64, copy=False) for m in members]), axis=0)
