@@ -61,8 +61,8 @@ def audit(
         options = dict(detector_options or {})
     try:
         instance = registry.load(detector)(**options)
-    except TypeError as exc:
-        raise ConfigError(f"detector {detector!r} does not accept these options: {exc}") from exc
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"detector {detector!r} rejected its options: {exc}") from exc
     result = instance.detect(y, P)
     result.validate(n, detector)
 

@@ -85,7 +85,6 @@ def test_filters_match_cleanlab(case, mepc, frac_noise):
 @SETTINGS
 @given(case=cases)
 def test_counts_and_scores_match_cleanlab(case):
-    labels, pred_probs = case
     _, failures = compare_counts_and_scores(*case)
     assert failures == []
 
@@ -93,8 +92,16 @@ def test_counts_and_scores_match_cleanlab(case):
 @pytest.mark.parametrize("n", [30, 400])
 def test_thousand_classes_match_cleanlab(n):
     labels, pred_probs = make_case(
-        7, n, 1000, concentration=0.05, quantum=None, one_hot_share=0.1, missing=0, tiny=0,
-        never_predicted=0, float32=False,
+        7,
+        n,
+        1000,
+        concentration=0.05,
+        quantum=None,
+        one_hot_share=0.1,
+        missing=0,
+        tiny=0,
+        never_predicted=0,
+        float32=False,
     )
     _, failures = compare_filters(labels, pred_probs)
     _, more = compare_counts_and_scores(labels, pred_probs)
@@ -104,8 +111,16 @@ def test_thousand_classes_match_cleanlab(n):
 def test_heavy_ties_match_cleanlab():
     """Probabilities on a 0.5 grid: nearly every selection cut falls inside a tie group."""
     labels, pred_probs = make_case(
-        3, 500, 3, concentration=1.0, quantum=0.5, one_hot_share=0.3, missing=0, tiny=0,
-        never_predicted=0, float32=False,
+        3,
+        500,
+        3,
+        concentration=1.0,
+        quantum=0.5,
+        one_hot_share=0.3,
+        missing=0,
+        tiny=0,
+        never_predicted=0,
+        float32=False,
     )
     _, failures = compare_filters(labels, pred_probs, options=dict(min_examples_per_class=0))
     assert failures == []
@@ -113,8 +128,18 @@ def test_heavy_ties_match_cleanlab():
 
 def test_num_to_remove_per_class_matches_cleanlab():
     labels, pred_probs = make_case(
-        11, 600, 4, concentration=1.0, quantum=None, one_hot_share=0.0, missing=0, tiny=0,
-        never_predicted=0, float32=False,
+        11,
+        600,
+        4,
+        concentration=1.0,
+        quantum=None,
+        one_hot_share=0.0,
+        missing=0,
+        tiny=0,
+        never_predicted=0,
+        float32=False,
     )
-    _, failures = compare_filters(labels, pred_probs, options=dict(num_to_remove_per_class=[5, 3, 0, 7]))
+    _, failures = compare_filters(
+        labels, pred_probs, options=dict(num_to_remove_per_class=[5, 3, 0, 7])
+    )
     assert failures == []

@@ -39,4 +39,4 @@ def _root(
 
 
 def main() -> None:
-    app()
+    app(prog_name="labelaudit")

@@ -10,7 +10,7 @@ import typer
 from labelaudit.cli import console
 from labelaudit.cli.options import Debug, FilterBy, Json, Quiet, RankBy
 from labelaudit.errors import ConfigError, InvalidInputError
-from labelaudit.methods import CONFIDENT_LEARNING_DEFAULTS
+from labelaudit.methods import CONFIDENT_LEARNING_DEFAULTS, FILTER_METHODS, RANK_METHODS
 
 
 def audit_command(
@@ -18,6 +18,7 @@ def audit_command(
         Path,
         typer.Option(
             "--labels",
+            metavar="PATH",
             help="Given labels: .npy (integers or names), .csv/.parquet (--label-column), or .txt (one per line).",
             show_default=False,
         ),
@@ -26,6 +27,7 @@ def audit_command(
         list[Path],
         typer.Option(
             "--pred-probs",
+            metavar="PATH",
             help="Out-of-sample predicted probabilities, N×K: .npy, .csv or .parquet (K numeric "
             "columns or one list column). Repeat to average an ensemble.",
             show_default=False,
@@ -33,13 +35,27 @@ def audit_command(
     ],
     out: Annotated[
         Path,
-        typer.Option("--out", help="Where to write the Parquet report.", show_default=False),
+        typer.Option(
+            "--out", metavar="PATH", help="Where to write the Parquet report.", show_default=False
+        ),
     ],
     filter_by: Annotated[
-        FilterBy, typer.Option(help="How to decide which labels are issues (cleanlab's filter_by).")
+        FilterBy,
+        typer.Option(
+            metavar="METHOD",
+            help="How to decide which labels are issues (cleanlab's filter_by): "
+            + ", ".join(FILTER_METHODS)
+            + ".",
+        ),
     ] = FilterBy.prune_by_noise_rate,
     rank_by: Annotated[
-        RankBy, typer.Option(help="Score used for label_quality and issue_rank.")
+        RankBy,
+        typer.Option(
+            metavar="SCORE",
+            help="Score for label_quality and issue_rank (low = likely wrong): "
+            + ", ".join(RANK_METHODS)
+            + ".",
+        ),
     ] = RankBy.self_confidence,
     logits: Annotated[
         bool, typer.Option("--logits", help="Inputs are logits: apply a stable softmax first.")
@@ -49,7 +65,10 @@ def audit_command(
     ] = "label",
     id_column: Annotated[
         str | None,
-        typer.Option(help="Id column to carry into the report [default: 'id' when present]."),
+        typer.Option(
+            help="Id column of LABELS to carry into the report.",
+            show_default="'id' when present",
+        ),
     ] = None,
     class_names: Annotated[
         str | None,
@@ -150,7 +169,7 @@ def _run(
             f"{labels} has {len(label_data.labels)} labels but {pred_probs[0]} has "
             f"{len(probs)} rows; they must describe the same examples in the same order."
         )
-    _check_label_range(label_data.labels, probs.shape[1], labels)
+    _check_label_range(label_data.labels, probs.shape[1], labels, pred_probs[0])
     inputs = [
         {"role": role, "path": str(path), "sha256": sha256_of(path)}
         for role, path in [("labels", labels), *(("pred_probs", p) for p in pred_probs)]
@@ -194,15 +213,15 @@ def check_output_path(out: Path, inputs: list[Path]) -> None:
             raise InvalidInputError(f"--out {out} is also an input; choose another report path.")
 
 
-def _check_label_range(labels, k: int, path: Path) -> None:
+def _check_label_range(labels, k: int, path: Path, probs_path: Path) -> None:
     import numpy as np
 
     bad = (labels < 0) | (labels >= k)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise InvalidInputError(
-            f"{path}: row {row} has label {labels[row]}, outside [0, {k}) for the {k} classes "
-            "of the probabilities."
+            f"{path}: row {row} has label {labels[row]}, outside [0, {k}) for the {k} "
+            f"probability columns of {probs_path}."
         )
 
 

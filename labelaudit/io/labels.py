@@ -122,7 +122,7 @@ def _to_indices(
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             raise InvalidInputError(
-                f"{path}: row {row} has label {raw[row]!r}, which is not an integer class index."
+                f"{path}: row {row} has label {raw[row]}, which is not an integer class index."
             )
         return raw.astype(np.int64), class_names
     values = np.asarray(raw, dtype=str)
@@ -132,7 +132,7 @@ def _to_indices(
     if not known.all():
         row = int(np.flatnonzero(~known)[0])
         raise InvalidInputError(
-            f"{path}: row {row} has class {values[row]!r}, which is not in --class-names"
+            f"{path}: row {row} has class '{values[row]}', which is not in --class-names"
             f"{_did_you_mean(values[row], names)}."
         )
     uniques, inverse = np.unique(values, return_inverse=True)

@@ -1,0 +1,37 @@
+"""Developer sessions: `nox -s tests`, `nox -s lint`, `nox -s slow`, `nox -s docs`."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "lint"]
+INSTALL = ("-e", ".[test]", "./plugins/labelaudit-topk")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The default suite, as CI runs it."""
+    session.install(*INSTALL)
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def slow(session: nox.Session) -> None:
+    """Long sweeps: many more generated conformance cases."""
+    session.install(*INSTALL)
+    session.run("pytest", "-m", "slow", *session.posargs, env={"LABELAUDIT_HYPOTHESIS": "slow"})
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff lint and format check."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Regenerate docs/cli.md from the commands' --help."""
+    session.install("-e", ".")
+    session.run("python", "-m", "labelaudit.cli.reference", "docs/cli.md")
