@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from labelaudit._version import __version__
 
 _EXPORTS = {
-    "audit": "labelaudit.audit",
+    "audit": "labelaudit.auditor",
     "Report": "labelaudit.report",
     "find_label_issues": "labelaudit.confident",
     "find_predicted_neq_given": "labelaudit.confident",
@@ -36,7 +36,7 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:
-    from labelaudit.audit import audit
+    from labelaudit.auditor import audit
     from labelaudit.confident import (
         calibrate_confident_joint,
         compute_confident_joint,

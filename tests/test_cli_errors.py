@@ -88,7 +88,7 @@ def test_bad_probability_files(good, name, content, message):
 
 
 def test_ensemble_members_must_agree(good):
-    tmp, _, P = good
+    tmp, _, _ = good
     other = _write(tmp, "other.npy", np.full((40, 3), 1 / 3))
     _assert_rejected(tmp, ["other.npy", "differs from"], probs=[tmp / "probs.npy", other])
 

@@ -143,3 +143,14 @@ def test_num_to_remove_per_class_matches_cleanlab():
         labels, pred_probs, options=dict(num_to_remove_per_class=[5, 3, 0, 7])
     )
     assert failures == []
+
+
+@pytest.mark.slow
+@settings(SETTINGS, max_examples=1500)
+@given(case=cases, mepc=st.sampled_from([0, 1, 5]), frac_noise=st.sampled_from([1.0, 0.6]))
+def test_filters_match_cleanlab_long_sweep(case, mepc, frac_noise):
+    labels, pred_probs = case
+    options = dict(min_examples_per_class=mepc, frac_noise=frac_noise)
+    _, failures = compare_filters(labels, pred_probs, options=options)
+    _, more = compare_counts_and_scores(labels, pred_probs)
+    assert failures + more == []

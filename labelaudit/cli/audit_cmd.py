@@ -145,7 +145,7 @@ def _run(
     json_output: bool,
     quiet: bool,
 ) -> None:
-    from labelaudit.audit import DEFAULT_DETECTOR, audit
+    from labelaudit.auditor import DEFAULT_DETECTOR, audit
     from labelaudit.cli.render import print_json, print_summary
     from labelaudit.io.formats import sha256_of
     from labelaudit.io.labels import parse_class_names, read_labels
