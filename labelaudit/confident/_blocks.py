@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Rows per block for row-wise passes: 2**22 float64 values (32 MiB) keep temporaries bounded
-# while each numpy call still works on enough data to amortise its overhead.
-BLOCK_VALUES = 1 << 22
+# Values per block for row-wise passes: 2**18 float64 values (2 MiB) stay in cache across the
+# few numpy calls made on each block, and each call still amortises its overhead (measured
+# fastest between 2**17 and 2**20 at 500,000×100 and 50,000×1,000).
+BLOCK_VALUES = 1 << 18
 
 
 def row_blocks(n: int, k: int) -> Iterator[slice]:
@@ -33,7 +34,9 @@ class ClassGroups:
 
     @classmethod
     def of(cls, labels: np.ndarray, num_classes: int) -> ClassGroups:
-        order = np.argsort(labels, kind="stable")
+        # Stable sorts of 16-bit keys use radix sort: several times faster than on int64.
+        keys = labels.astype(np.int16) if num_classes <= np.iinfo(np.int16).max else labels
+        order = np.argsort(keys, kind="stable")
         counts = np.bincount(labels, minlength=num_classes)
         bounds = np.zeros(num_classes + 1, dtype=np.int64)
         np.cumsum(counts, out=bounds[1:])
@@ -42,3 +45,16 @@ class ClassGroups:
     def members(self, k: int) -> np.ndarray:
         """Indices of the examples labelled k, ascending."""
         return self.order[self.bounds[k] : self.bounds[k + 1]]
+
+
+def value_range(matrix: np.ndarray) -> tuple[float, float]:
+    """(min, max) of an N×K matrix in one blocked pass; NaN in both when any value is NaN."""
+    n, k = matrix.shape
+    lo, hi = np.inf, -np.inf
+    for rows in row_blocks(n, k):
+        block = matrix[rows]
+        block_min, block_max = block.min(), block.max()
+        if np.isnan(block_min) or np.isnan(block_max):
+            return float("nan"), float("nan")
+        lo, hi = min(lo, block_min), max(hi, block_max)
+    return float(lo), float(hi)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from labelaudit.confident._blocks import value_range
 from labelaudit.errors import InvalidInputError
 
 # cleanlab's `assert_valid_inputs` lets values stray this far outside [0, 1] (float noise).
@@ -86,13 +87,12 @@ def check_inputs(
         raise InvalidInputError(
             f"every label is {lo}; at least two classes must be present to find label issues."
         )
-    finite = np.isfinite(P)
-    if not finite.all():
-        row, col = (int(v[0]) for v in np.nonzero(~finite))
+    pmin, pmax = value_range(P)
+    if not (np.isfinite(pmin) and np.isfinite(pmax)):
+        row, col = (int(v[0]) for v in np.nonzero(~np.isfinite(P)))
         raise InvalidInputError(
             f"pred_probs row {row}, column {col} is {P[row, col]}; probabilities must be finite."
         )
-    pmin, pmax = P.min(), P.max()
     if pmin < -PROBABILITY_SLACK or pmax > 1 + PROBABILITY_SLACK:
         bad = (P < -PROBABILITY_SLACK) | (P > 1 + PROBABILITY_SLACK)
         row, col = (int(v[0]) for v in np.nonzero(bad))

@@ -138,10 +138,10 @@ def issue_mask(
     if filter_by == "prune_by_class":
         mask = prune_by_class(sc, analysis.groups, pcm, classes)
     elif filter_by == "prune_by_noise_rate":
-        mask = prune_by_noise_rate(P, sc, analysis.groups, pcm, classes)
+        mask = prune_by_noise_rate(P, sc, analysis.stats.row_max, analysis.groups, pcm, classes)
     else:  # both
         mask = prune_by_class(sc, analysis.groups, pcm, classes)
-        mask &= prune_by_noise_rate(P, sc, analysis.groups, pcm, classes)
+        mask &= prune_by_noise_rate(P, sc, analysis.stats.row_max, analysis.groups, pcm, classes)
     return mask & ~reduce
 
 

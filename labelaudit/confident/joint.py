@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from labelaudit.confident._blocks import ClassGroups, row_blocks
+from labelaudit.confident._blocks import BLOCK_VALUES, ClassGroups, row_blocks
 from labelaudit.confident._validation import check_inputs
 from labelaudit.confident.rounding import round_preserving_row_totals
 from labelaudit.confident.thresholds import self_confidence, thresholds_from_groups
@@ -30,23 +30,31 @@ class RowStats:
 def row_stats(pred_probs: np.ndarray, thresholds: np.ndarray) -> RowStats:
     """One blocked pass: argmax, max, and the confident guess of every row.
 
-    The guess is the argmax over all K classes when two or more classes pass their thresholds, the
-    single confident class when one does, and meaningless (confident=False) when none does.
+    cleanlab's guess is the argmax over all K classes when two or more classes pass their
+    thresholds, the single confident class when one does, and meaningless (confident=False) when
+    none does. Whenever the argmax itself passes, the guess is the argmax either way, so the
+    N×K "above threshold" matrix is only needed for the rows whose argmax does not pass.
     """
     n, k = pred_probs.shape
     cut = thresholds - THRESHOLD_SLACK  # in the thresholds' dtype, as cleanlab computes it
     argmax = np.empty(n, dtype=np.intp)
     row_max = np.empty(n, dtype=pred_probs.dtype)
-    guess = np.empty(n, dtype=np.intp)
     confident = np.empty(n, dtype=bool)
     for rows in row_blocks(n, k):
         block = pred_probs[rows]
-        above = block >= cut
-        n_above = above.sum(axis=1)
-        argmax[rows] = block.argmax(axis=1)
-        row_max[rows] = np.take_along_axis(block, argmax[rows, None], axis=1)[:, 0]
-        guess[rows] = np.where(n_above > 1, argmax[rows], above.argmax(axis=1))
-        confident[rows] = n_above > 0
+        top = block.argmax(axis=1)
+        top_value = np.take_along_axis(block, top[:, None], axis=1)[:, 0]
+        argmax[rows], row_max[rows] = top, top_value
+        confident[rows] = top_value >= cut[top]
+    guess = argmax.copy()
+    rest = np.flatnonzero(~confident)
+    for start in range(0, len(rest), max(1, BLOCK_VALUES // max(k, 1))):
+        idx = rest[start : start + BLOCK_VALUES // max(k, 1)]
+        above = pred_probs[idx] >= cut
+        n_above = np.count_nonzero(above, axis=1)
+        confident[idx] = n_above > 0
+        single = n_above == 1
+        guess[idx[single]] = above[single].argmax(axis=1)
     return RowStats(argmax=argmax, row_max=row_max, guess=guess, confident=confident)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from labelaudit.confident._blocks import ClassGroups
 from labelaudit.confident.rounding import round_preserving_row_totals
-from labelaudit.confident.selection import smallest_mask, smallest_mask_rows
+from labelaudit.confident.selection import smallest_mask, smallest_rows
 
 
 def prune_count_matrix(
@@ -38,7 +38,9 @@ def prune_count_matrix(
     reduced = new_mat * frac_noise
     np.fill_diagonal(reduced, new_mat.diagonal())
     np.fill_diagonal(reduced, new_mat.diagonal() + np.sum(new_mat - reduced, axis=0))
-    pcm = round_preserving_row_totals(reduced.astype(int)).astype(int)
+    # cleanlab rounds the truncated matrix again here; rounding integers preserving row totals
+    # changes nothing, so only its C layout is kept.
+    pcm = np.ascontiguousarray(reduced.astype(int))
     if num_to_remove_per_class is not None:
         psy = pcm / np.sum(pcm, axis=1)
         noise_per_s = psy.sum(axis=1) - psy.diagonal()
@@ -79,21 +81,57 @@ def prune_by_class(
 def prune_by_noise_rate(
     pred_probs: np.ndarray,
     sc: np.ndarray,
+    row_max: np.ndarray,
     groups: ClassGroups,
     pcm: np.ndarray,
     classes: np.ndarray,
 ) -> np.ndarray:
-    """Flag, for each k and j != k, the PCM[j, k] examples labelled k with the largest p_j - p_k."""
+    """Flag, for each k and j != k, the PCM[j, k] examples labelled k with the largest p_j - p_k.
+
+    Only examples whose label is not their row maximum can have p_j - p_k > 0. When a cell asks
+    for no more examples than have a positive margin, its selection lies among those few rows
+    (every other row's margin is <= 0 < the cut), so the full class is gathered only for the
+    cells that ask for more.
+    """
     mask = np.zeros(len(sc), dtype=bool)
     for k in classes:
         counts = pcm[:, k].copy()
         counts[k] = 0
-        columns = np.flatnonzero(counts > 0)
-        if len(columns) == 0:
+        if not counts.any():
             continue
         members = groups.members(k)
-        # cleanlab sorts -(p_j - p_k); the same expression gives the same bits, so ties match.
-        neg_margin = -(pred_probs[np.ix_(members, columns)] - sc[members, None])
-        chosen = smallest_mask_rows(np.ascontiguousarray(neg_margin.T), counts[columns])
-        mask[members] = chosen.any(axis=0)
+        sc_k = sc[members]
+        chosen = np.zeros(len(members), dtype=bool)
+        below_max = np.flatnonzero(sc_k < row_max[members])
+        keys = sc_k[below_max][None, :] - pred_probs.take(members[below_max], axis=0).T
+        positive = np.count_nonzero(keys < 0, axis=1)
+        easy = counts <= positive
+        _select(keys, np.where(easy, counts, 0), below_max, chosen, pred_probs, members, sc_k)
+        hard = np.flatnonzero(~easy)
+        if len(hard):
+            keys = sc_k[None, :] - pred_probs.take(members, axis=0).T[hard]
+            _select(
+                keys, counts[hard], np.arange(len(members)), chosen, pred_probs, members, sc_k, hard
+            )
+        mask[members] = chosen
     return mask
+
+
+def _select(
+    keys: np.ndarray,
+    counts: np.ndarray,
+    positions: np.ndarray,
+    chosen: np.ndarray,
+    pred_probs: np.ndarray,
+    members: np.ndarray,
+    sc_k: np.ndarray,
+    columns: np.ndarray | None = None,
+) -> None:
+    """Mark in `chosen` (class positions) the counts[r] smallest keys of each row r; a row whose
+    cut is tied takes cleanlab's own pick: np.argsort(-(p_j - p_k)) over the whole class."""
+    picked, tied = smallest_rows(keys, counts)
+    chosen[positions[picked.any(axis=0)]] = True
+    for r in tied:
+        j = int(r if columns is None else columns[r])
+        exact_key = -(pred_probs[members, j] - sc_k)
+        chosen[np.argsort(exact_key)[: counts[r]]] = True

@@ -28,11 +28,13 @@ def smallest_mask(values: np.ndarray, q: int) -> np.ndarray:
     return mask
 
 
-def smallest_mask_rows(values: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """Row-wise smallest_mask for an M×n matrix with a per-row count q (M,).
+def smallest_rows(values: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row-wise q smallest of an M×n matrix with a per-row count q (M,), and the tied rows.
 
     One partition of the whole matrix at the largest q, then a sort of only that many leading
-    columns, finds every row's cut value; rows whose cut is tied fall back to np.argsort.
+    columns, finds every row's cut value. Rows whose cut falls inside a group of equal values are
+    returned in `tied` with their mask row left empty: the caller resolves them with the
+    reference implementation's own np.argsort, whose tie order no other method reproduces.
     """
     m, n = values.shape
     q = np.minimum(np.asarray(q, dtype=np.int64), n)
@@ -41,16 +43,13 @@ def smallest_mask_rows(values: np.ndarray, q: np.ndarray) -> np.ndarray:
     mask[full] = True
     partial = np.flatnonzero((q > 0) & ~full)
     if len(partial) == 0:
-        return mask
-    sub = values[partial]
+        return mask, partial
+    sub = values if len(partial) == m else values[partial]
     qs = q[partial]
     width = int(qs.max()) + 1  # <= n because every q here is < n
     head = np.sort(np.partition(sub, width - 1, axis=1)[:, :width], axis=1)
     rows = np.arange(len(partial))
     cut = head[rows, qs - 1]
-    after = head[rows, qs]
-    clean = cut < after
+    clean = cut < head[rows, qs]
     mask[partial[clean]] = sub[clean] <= cut[clean, None]
-    for r in np.flatnonzero(~clean):
-        mask[partial[r], np.argsort(sub[r])[: qs[r]]] = True
-    return mask
+    return mask, partial[~clean]

@@ -1,0 +1,108 @@
+"""Library speed: cleanlab 2.9 vs labelaudit on the same arrays, in the same process.
+
+Each measurement is `find_label_issues` followed by `get_label_quality_scores` (what an audit
+needs), with cleanlab's default options (n_jobs=None) or filter_by='both'. Times are medians of
+`repeat` runs after one warm-up; peak memory is the tracemalloc peak of one extra run (numpy
+reports its buffers to tracemalloc), so it counts what each call allocates beyond its inputs.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+import tracemalloc
+import warnings
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from labelaudit.bench.data import synthetic
+
+
+@dataclass(frozen=True)
+class SpeedRow:
+    n: int
+    k: int
+    filter_by: str
+    cleanlab_s: float
+    labelaudit_s: float
+    speedup: float
+    cleanlab_peak_mb: float
+    labelaudit_peak_mb: float
+    identical: bool
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def machine() -> dict[str, str]:
+    import cleanlab
+
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "cleanlab": cleanlab.__version__,
+        "cpu": platform.processor() or platform.machine(),
+        "cores": str(os.cpu_count()),
+        "system": f"{platform.system()} {platform.release()}",
+    }
+
+
+def _median_time(fn: Callable[[], object], repeat: int) -> float:
+    fn()  # warm-up: imports, caches, first-touch page faults
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _peak_mb(fn: Callable[[], object]) -> float:
+    tracemalloc.start()
+    try:
+        fn()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak / 2**20
+
+
+def measure(n: int, k: int, filter_by: str, *, repeat: int = 3, seed: int = 0) -> SpeedRow:
+    """Time both libraries on one synthetic N×K matrix and check they agree exactly."""
+    import cleanlab.filter
+    import cleanlab.rank
+
+    import labelaudit
+
+    labels, pred_probs = synthetic(n, k, seed=seed)
+
+    def theirs():
+        mask = cleanlab.filter.find_label_issues(labels, pred_probs, filter_by=filter_by)
+        return mask, cleanlab.rank.get_label_quality_scores(labels, pred_probs)
+
+    def ours():
+        mask = labelaudit.find_label_issues(labels, pred_probs, filter_by=filter_by)
+        return mask, labelaudit.get_label_quality_scores(labels, pred_probs)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t_theirs = _median_time(theirs, repeat)
+        t_ours = _median_time(ours, repeat)
+        peak_theirs = _peak_mb(theirs)
+        peak_ours = _peak_mb(ours)
+        (m1, s1), (m2, s2) = theirs(), ours()
+    return SpeedRow(
+        n=n,
+        k=k,
+        filter_by=filter_by,
+        cleanlab_s=t_theirs,
+        labelaudit_s=t_ours,
+        speedup=t_theirs / t_ours,
+        cleanlab_peak_mb=peak_theirs,
+        labelaudit_peak_mb=peak_ours,
+        identical=bool(np.array_equal(m1, m2) and np.array_equal(s1, s2)),
+    )
