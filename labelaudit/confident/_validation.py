@@ -62,9 +62,13 @@ def as_prob_array(pred_probs: object) -> np.ndarray:
 
 
 def check_inputs(
-    labels: object, pred_probs: object, *, allow_one_class: bool = False
+    labels: object, pred_probs: object, *, allow_one_class: bool = False, check_values: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Validate like cleanlab's `assert_valid_inputs` and return (labels int64, pred_probs)."""
+    """Validate like cleanlab's `assert_valid_inputs` and return (labels int64, pred_probs).
+
+    check_values=False skips the pass over P's values for callers that check them inside their
+    own first pass (ConfidentAnalysis), which saves one full read of the matrix.
+    """
     y = as_label_array(labels)
     P = as_prob_array(pred_probs)
     n, k = P.shape
@@ -87,7 +91,14 @@ def check_inputs(
         raise InvalidInputError(
             f"every label is {lo}; at least two classes must be present to find label issues."
         )
-    pmin, pmax = value_range(P)
+    if check_values:
+        check_value_range(P, *value_range(P))
+    return y, P
+
+
+def check_value_range(P: np.ndarray, pmin: float, pmax: float) -> None:
+    """Raise, naming the first offending cell, unless pmin..pmax is finite and within [0, 1]
+    (plus cleanlab's slack). pmin and pmax may come from any pass that already read P."""
     if not (np.isfinite(pmin) and np.isfinite(pmax)):
         row, col = (int(v[0]) for v in np.nonzero(~np.isfinite(P)))
         raise InvalidInputError(
@@ -100,4 +111,3 @@ def check_inputs(
             f"pred_probs row {row}, column {col} is {P[row, col]}; "
             "probabilities must lie in [0, 1] (pass logits through a softmax first)."
         )
-    return y, P

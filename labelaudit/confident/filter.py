@@ -173,7 +173,7 @@ def find_label_issues(
         "predicted_neq_given",
         *LOW_SCORE_METHODS,
     )
-    y, P = check_inputs(labels, pred_probs, allow_one_class=one_class_ok)
+    y, P = check_inputs(labels, pred_probs, allow_one_class=one_class_ok, check_values=False)
     analysis = ConfidentAnalysis.of(y, P)
     mask = issue_mask(
         analysis,
@@ -225,8 +225,8 @@ def num_label_issues(
             "confident_joint is ignored unless estimation_method='off_diagonal_custom'.",
             stacklevel=2,
         )
-    y, P = check_inputs(labels, pred_probs)
-    analysis = ConfidentAnalysis.of(y, P)
+    y, P = check_inputs(labels, pred_probs, check_values=False)
+    analysis = ConfidentAnalysis.of(y, P)  # validates P's values in its first pass
     if estimation_method == "off_diagonal":
         return int(analysis.confident_learning_mask(analysis.given_is_argmax()).sum())
     if estimation_method == "off_diagonal_calibrated":

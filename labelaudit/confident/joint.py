@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from labelaudit.confident._blocks import BLOCK_VALUES, ClassGroups, row_blocks
-from labelaudit.confident._validation import check_inputs
+from labelaudit.confident._validation import check_inputs, check_value_range
 from labelaudit.confident.rounding import round_preserving_row_totals
 from labelaudit.confident.thresholds import self_confidence, thresholds_from_groups
 
@@ -40,12 +40,19 @@ def row_stats(pred_probs: np.ndarray, thresholds: np.ndarray) -> RowStats:
     argmax = np.empty(n, dtype=np.intp)
     row_max = np.empty(n, dtype=pred_probs.dtype)
     confident = np.empty(n, dtype=bool)
+    smallest = np.inf
     for rows in row_blocks(n, k):
         block = pred_probs[rows]
+        block_min = block.min()
+        if block_min < smallest or np.isnan(block_min):  # NaN, once seen, is kept
+            smallest = block_min
         top = block.argmax(axis=1)
         top_value = np.take_along_axis(block, top[:, None], axis=1)[:, 0]
         argmax[rows], row_max[rows] = top, top_value
         confident[rows] = top_value >= cut[top]
+    # The same pass validates the values: NaN reaches row_max through argmax, which returns the
+    # first NaN, and the minimum is the only extra reduction.
+    check_value_range(pred_probs, smallest, row_max.max())
     guess = argmax.copy()
     rest = np.flatnonzero(~confident)
     for start in range(0, len(rest), max(1, BLOCK_VALUES // max(k, 1))):

@@ -38,18 +38,19 @@ def smallest_rows(values: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.nda
     """
     m, n = values.shape
     q = np.minimum(np.asarray(q, dtype=np.int64), n)
-    mask = np.zeros((m, n), dtype=bool)
     full = q >= n
+    partial = (q > 0) & ~full
+    if not partial.any():
+        mask = np.zeros((m, n), dtype=bool)
+        mask[full] = True
+        return mask, np.flatnonzero(partial)
+    width = int(q[partial].max()) + 1  # <= n because every partial q is < n
+    head = np.sort(np.partition(values, width - 1, axis=1)[:, :width], axis=1)
+    rows = np.arange(m)
+    at = np.where(partial, q, 1)
+    cut = head[rows, at - 1]
+    clean = partial & (cut < head[rows, at])
+    mask = values <= cut[:, None]
+    mask[~clean] = False
     mask[full] = True
-    partial = np.flatnonzero((q > 0) & ~full)
-    if len(partial) == 0:
-        return mask, partial
-    sub = values if len(partial) == m else values[partial]
-    qs = q[partial]
-    width = int(qs.max()) + 1  # <= n because every q here is < n
-    head = np.sort(np.partition(sub, width - 1, axis=1)[:, :width], axis=1)
-    rows = np.arange(len(partial))
-    cut = head[rows, qs - 1]
-    clean = cut < head[rows, qs]
-    mask[partial[clean]] = sub[clean] <= cut[clean, None]
-    return mask, partial[~clean]
+    return mask, np.flatnonzero(partial & ~clean)

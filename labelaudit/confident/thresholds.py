@@ -15,7 +15,10 @@ ABSENT_CLASS_THRESHOLD = 2
 
 def self_confidence(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
     """P[i, labels[i]] for every row (N,)."""
-    return pred_probs[np.arange(len(labels)), labels]
+    n, k = pred_probs.shape
+    if pred_probs.flags.c_contiguous:  # a flat take is several times faster than 2-D indexing
+        return pred_probs.reshape(-1).take(np.arange(n) * k + labels)
+    return pred_probs[np.arange(n), labels]
 
 
 def thresholds_from_groups(sc: np.ndarray, groups: ClassGroups) -> np.ndarray:
