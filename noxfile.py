@@ -23,6 +23,13 @@ def slow(session: nox.Session) -> None:
 
 
 @nox.session
+def bench(session: nox.Session) -> None:
+    """Speed against cleanlab 2.9 in one run (docs/benchmarks.md holds the latest table)."""
+    session.install("-e", ".[bench]")
+    session.run("labelaudit", "bench", "speed", *session.posargs)
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     """ruff lint and format check."""
     session.install("ruff>=0.6")

@@ -10,7 +10,7 @@ from labelaudit._version import __version__
 from labelaudit.confident._validation import check_inputs
 from labelaudit.detectors import registry
 from labelaudit.errors import ConfigError, InvalidInputError
-from labelaudit.report import SCHEMA_VERSION, Report, build_frame
+from labelaudit.report import SCHEMA_VERSION, Report, build_columns
 
 DEFAULT_DETECTOR = "confident_learning"
 
@@ -66,7 +66,7 @@ def audit(
     result = instance.detect(y, P)
     result.validate(n, detector)
 
-    frame = build_frame(y, P, result, class_names=class_names, ids=id_values)
+    columns = build_columns(y, P, result, class_names=class_names, ids=id_values)
     metadata = {
         "labelaudit_version": __version__,
         "schema_version": SCHEMA_VERSION,
@@ -79,4 +79,4 @@ def audit(
         "num_issues": int(np.count_nonzero(result.is_label_issue)),
         "details": result.details,
     }
-    return Report(frame=frame, metadata=metadata)
+    return Report(columns, metadata)

@@ -1,9 +1,13 @@
-"""Report: one row per example (a pandas DataFrame) plus metadata, stored as Parquet schema v1."""
+"""Report: one row per example plus metadata, stored as Parquet (schema version 1).
+
+The columns are kept as NumPy arrays and written with pyarrow directly, so the CLI never pays
+for importing pandas; `Report.frame` builds the pandas DataFrame on first use.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -15,24 +19,49 @@ from labelaudit.io.atomic import atomic_path
 SCHEMA_VERSION = 1
 METADATA_KEY = b"labelaudit"
 TOP_ISSUES = 10
+NAME_COLUMNS = ("given_name", "suggested_name")
 
 
-@dataclass
 class Report:
-    """The audit result. `frame` has the columns of docs/report-schema.md, in input row order."""
+    """The audit result: columns of docs/report-schema.md in input row order, and metadata.
 
-    frame: Any  # pandas.DataFrame; typed loosely so importing labelaudit does not import pandas
-    metadata: dict[str, Any] = field(default_factory=dict)
+    `columns["issue_rank"]` holds 0 where a row is not flagged; the DataFrame and the Parquet
+    file show those as nulls.
+    """
+
+    def __init__(self, columns: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
+        self.columns = columns
+        self.metadata = metadata
+
+    @cached_property
+    def frame(self):
+        """The report as a pandas DataFrame (issue_rank nullable Int64, names as strings)."""
+        import pandas as pd
+
+        data: dict[str, Any] = {}
+        for name, values in self.columns.items():
+            if name == "issue_rank":
+                data[name] = pd.arrays.IntegerArray(values, values == 0)
+            elif name in NAME_COLUMNS:
+                data[name] = pd.array(values, dtype="string")
+            else:
+                data[name] = values
+        return pd.DataFrame(data)
 
     @property
     def issues(self):
-        """Flagged rows only, most likely wrong first."""
-        flagged = self.frame[self.frame["is_label_issue"]]
-        return flagged.sort_values("issue_rank")
+        """Flagged rows only (a DataFrame), most likely wrong first."""
+        return self.frame.iloc[self.issue_order()]
+
+    def issue_order(self) -> np.ndarray:
+        """Row positions of flagged rows, most likely wrong first."""
+        rank = self.columns["issue_rank"]
+        flagged = np.flatnonzero(rank > 0)
+        return flagged[np.argsort(rank[flagged])]
 
     @property
     def num_issues(self) -> int:
-        return int(self.frame["is_label_issue"].sum())
+        return int(np.count_nonzero(self.columns["is_label_issue"]))
 
     def class_name(self, k: int) -> str:
         names = self.metadata.get("class_names")
@@ -40,11 +69,11 @@ class Report:
 
     def summary(self) -> dict[str, Any]:
         """A JSON-serialisable digest: counts, per-class flags, the top issues, the noise matrix."""
-        df = self.frame
-        n = len(df)
+        cols = self.columns
+        n = len(cols["row"])
         k = int(self.metadata["k"])
-        given = df["given_label"].to_numpy()
-        flagged = df["is_label_issue"].to_numpy()
+        given = cols["given_label"]
+        flagged = cols["is_label_issue"]
         totals = np.bincount(given, minlength=k)
         flags = np.bincount(given[flagged], minlength=k)
         per_class = [
@@ -58,21 +87,22 @@ class Report:
             for c in range(k)
         ]
         top = []
-        for rec in self.issues.head(TOP_ISSUES).to_dict("records"):
+        for i in self.issue_order()[:TOP_ISSUES]:
             item = {
-                "issue_rank": int(rec["issue_rank"]),
-                "row": int(rec["row"]),
-                "given_label": int(rec["given_label"]),
-                "suggested_label": int(rec["suggested_label"]),
-                "suggestion_confidence": float(rec["suggestion_confidence"]),
-                "label_quality": float(rec["label_quality"]),
+                "issue_rank": int(cols["issue_rank"][i]),
+                "row": int(cols["row"][i]),
+                "given_label": int(given[i]),
+                "suggested_label": int(cols["suggested_label"][i]),
+                "suggestion_confidence": float(cols["suggestion_confidence"][i]),
+                "label_quality": float(cols["label_quality"][i]),
             }
-            if "id" in rec:
-                item["id"] = _jsonable(rec["id"])
-            if "given_name" in rec:
-                item["given_name"] = rec["given_name"]
-                item["suggested_name"] = rec["suggested_name"]
+            if "id" in cols:
+                item["id"] = _jsonable(cols["id"][i])
+            if "given_name" in cols:
+                item["given_name"] = str(cols["given_name"][i])
+                item["suggested_name"] = str(cols["suggested_name"][i])
             top.append(item)
+        details = self.metadata.get("details", {})
         return {
             "labelaudit_version": self.metadata.get("labelaudit_version"),
             "detector": self.metadata.get("detector"),
@@ -82,7 +112,8 @@ class Report:
             "issue_fraction": self.num_issues / n if n else 0.0,
             "per_class": per_class,
             "top_issues": top,
-            "noise_matrix": self.metadata.get("details", {}).get("noise_matrix"),
+            "noise_matrix": details.get("noise_matrix"),
+            "largest_flips": details.get("largest_flips"),
             "options": self.metadata.get("options", {}),
         }
 
@@ -91,10 +122,34 @@ class Report:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = pa.Table.from_pandas(self.frame, preserve_index=False)
-        meta = dict(table.schema.metadata or {})
-        meta[METADATA_KEY] = json.dumps(self.metadata, default=_jsonable).encode()
-        table = table.replace_schema_metadata(meta)
+        arrays, pandas_columns = [], []
+        for name, values in self.columns.items():
+            if name == "issue_rank":
+                arrays.append(pa.array(values, mask=values == 0))
+                numpy_type, pandas_type = "Int64", "int64"
+            elif name in NAME_COLUMNS:
+                arrays.append(pa.array(values.astype(str), type=pa.string()))
+                numpy_type, pandas_type = "string", "unicode"
+            else:
+                arrays.append(pa.array(values))
+                numpy_type = str(values.dtype)
+                pandas_type = "unicode" if values.dtype.kind in "OUS" else numpy_type
+            pandas_columns.append(
+                {
+                    "name": name,
+                    "field_name": name,
+                    "pandas_type": pandas_type,
+                    "numpy_type": numpy_type,
+                    "metadata": None,
+                }
+            )
+        # pandas reads this to restore the nullable Int64 and string dtypes.
+        pandas_meta = {"index_columns": [], "column_indexes": [], "columns": pandas_columns}
+        metadata = {
+            b"pandas": json.dumps(pandas_meta).encode(),
+            METADATA_KEY: json.dumps(self.metadata, default=_jsonable).encode(),
+        }
+        table = pa.Table.from_arrays(arrays, names=list(self.columns), metadata=metadata)
         with atomic_path(Path(path)) as tmp:
             pq.write_table(table, tmp)
 
@@ -116,8 +171,16 @@ class Report:
             raise InvalidInputError(
                 f"{path}: report schema version {version}, this labelaudit reads {SCHEMA_VERSION}."
             )
-        frame = table.to_pandas()
-        return cls(frame=frame, metadata=metadata)
+        columns = {}
+        for name in table.column_names:
+            column = table.column(name)
+            if name == "issue_rank":
+                columns[name] = column.fill_null(0).to_numpy()
+            elif name in NAME_COLUMNS:
+                columns[name] = np.asarray(column.to_pylist(), dtype=object)
+            else:
+                columns[name] = column.to_numpy(zero_copy_only=False)
+        return cls(columns, metadata)
 
 
 def _jsonable(value: Any) -> Any:
@@ -132,34 +195,33 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def build_frame(
+def build_columns(
     labels: np.ndarray,
     pred_probs: np.ndarray,
     result,
     *,
     class_names: list[str] | None,
     ids: np.ndarray | None,
-):
-    """The report DataFrame from a DetectorResult, in input order."""
-    import pandas as pd
-
+) -> dict[str, np.ndarray]:
+    """The report columns from a DetectorResult, in input order."""
     n = len(labels)
     suggested = np.asarray(result.suggested_label, dtype=np.int64)
     rank = np.zeros(n, dtype=np.int64)
     order = result.issue_order()
     rank[order] = np.arange(1, len(order) + 1)
-    columns: dict[str, Any] = {"row": np.arange(n, dtype=np.int64)}
+    columns: dict[str, np.ndarray] = {"row": np.arange(n, dtype=np.int64)}
     if ids is not None:
         columns["id"] = ids
     columns["given_label"] = labels.astype(np.int64)
-    if class_names is not None:
-        names = np.asarray(class_names, dtype=object)
-        columns["given_name"] = pd.array(names[labels], dtype="string")
+    names = None if class_names is None else np.asarray(class_names, dtype=object)
+    if names is not None:
+        columns["given_name"] = names[labels]
     columns["suggested_label"] = suggested
-    if class_names is not None:
-        columns["suggested_name"] = pd.array(names[suggested], dtype="string")
-    columns["suggestion_confidence"] = pred_probs[np.arange(n), suggested].astype(np.float64)
+    if names is not None:
+        columns["suggested_name"] = names[suggested]
+    rows = np.arange(n)
+    columns["suggestion_confidence"] = np.asarray(pred_probs[rows, suggested], dtype=np.float64)
     columns["label_quality"] = np.asarray(result.label_quality, dtype=np.float64)
     columns["is_label_issue"] = np.asarray(result.is_label_issue, dtype=bool)
-    columns["issue_rank"] = pd.arrays.IntegerArray(rank, rank == 0)  # null where not flagged
-    return pd.DataFrame(columns)
+    columns["issue_rank"] = rank
+    return columns

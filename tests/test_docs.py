@@ -22,6 +22,9 @@ def test_every_command_is_documented():
 
     for command in app.registered_commands:
         assert f"## `labelaudit {command.name}`" in text
+    for group in app.registered_groups:
+        for command in group.typer_instance.registered_commands:
+            assert f"## `labelaudit {group.name} {command.name}`" in text
 
 
 def test_ci_runs_the_readme_test_command():

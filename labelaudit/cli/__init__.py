@@ -6,6 +6,7 @@ import typer
 
 from labelaudit._version import __version__
 from labelaudit.cli.audit_cmd import audit_command
+from labelaudit.cli.bench_cmd import bench_app
 from labelaudit.cli.demo_cmd import demo_command
 from labelaudit.cli.detectors_cmd import detectors_command
 
@@ -21,6 +22,7 @@ app = typer.Typer(
 app.command("audit")(audit_command)
 app.command("demo")(demo_command)
 app.command("detectors")(detectors_command)
+app.add_typer(bench_app, name="bench")
 
 
 def _version(value: bool) -> None:

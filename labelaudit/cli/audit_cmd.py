@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated
 
@@ -157,6 +158,10 @@ def _run(
             f"--filter-by, --rank-by and the pruning options apply to confident_learning, "
             f"not to detector {detector!r}."
         )
+    # Hash the inputs on a second core while the audit runs (hashlib releases the GIL).
+    roles = [("labels", labels), *(("pred_probs", p) for p in pred_probs)]
+    hashing = ThreadPoolExecutor(max_workers=1)
+    digests = [hashing.submit(sha256_of, path) for _, path in roles]
     with console.stage("Reading labels", quiet=quiet):
         names = parse_class_names(class_names_spec)
         label_data = read_labels(
@@ -170,10 +175,6 @@ def _run(
             f"{len(probs)} rows; they must describe the same examples in the same order."
         )
     _check_label_range(label_data.labels, probs.shape[1], labels, pred_probs[0])
-    inputs = [
-        {"role": role, "path": str(path), "sha256": sha256_of(path)}
-        for role, path in [("labels", labels), *(("pred_probs", p) for p in pred_probs)]
-    ]
     with console.stage(f"Auditing {len(probs):,} examples × {probs.shape[1]} classes", quiet=quiet):
         report = audit(
             label_data.labels,
@@ -182,9 +183,13 @@ def _run(
             **(options if detector == DEFAULT_DETECTOR else {}),
             class_names=label_data.class_names,
             ids=label_data.ids,
-            inputs=inputs,
         )
         report.metadata["options"].update(logits=logits, label_column=label_column)
+        report.metadata["inputs"] = [
+            {"role": role, "path": str(path), "sha256": digest.result()}
+            for (role, path), digest in zip(roles, digests, strict=True)
+        ]
+        hashing.shutdown()
     with console.stage(f"Writing {out}", quiet=quiet):
         report.to_parquet(out)
     summary = report.summary()
@@ -193,7 +198,9 @@ def _run(
         print_json(console.out, summary)
     elif not quiet:
         print_summary(console.out, summary)
-        console.out.print(f"Report: [bold]{out}[/] ({len(report.frame):,} rows, one per example)")
+        console.out.print(
+            f"Report: [bold]{out}[/] ({len(report.columns['row']):,} rows, one per example)"
+        )
 
 
 def _non_default(options: dict) -> bool:

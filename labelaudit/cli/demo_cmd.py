@@ -55,7 +55,7 @@ def _run(out_dir: Path, *, noise: float, seed: int, json_output: bool, quiet: bo
     with console.stage("Auditing", quiet=quiet):
         report = audit(data.labels, data.pred_probs, class_names=CLASS_NAMES)
         report.to_parquet(report_path)
-    flagged = report.frame["is_label_issue"].to_numpy()
+    flagged = report.columns["is_label_issue"]
     found = int((flagged & data.is_noisy).sum())
     summary = report.summary()
     summary.update(

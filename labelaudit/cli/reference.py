@@ -10,14 +10,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-COMMANDS = ("", "audit", "demo", "detectors")
+COMMANDS = ("", "audit", "demo", "detectors", "bench speed")
 # Fixed rendering so the text is the same on every machine.
 HELP_ENV = {"TERMINAL_WIDTH": "100", "COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
 
 
 def help_text(command: str) -> str:
     """`labelaudit [command] --help` as a user sees it at 100 columns."""
-    args = [sys.executable, "-m", "labelaudit", *([command] if command else []), "--help"]
+    args = [sys.executable, "-m", "labelaudit", *command.split(), "--help"]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FORCE_COLOR", "PY_COLORS"))}
     env.update(HELP_ENV)
     done = subprocess.run(args, capture_output=True, text=True, env=env, check=True)

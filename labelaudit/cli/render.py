@@ -29,6 +29,8 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
         console.print(_top_issues_table(summary["top_issues"]))
     if summary.get("noise_matrix") is not None:
         console.print(_noise_table(summary["noise_matrix"], summary["per_class"]))
+    elif summary.get("largest_flips"):
+        console.print(_flips_table(summary["largest_flips"], summary["per_class"]))
 
 
 def _per_class_table(per_class: list[dict[str, Any]]) -> Table:
@@ -87,15 +89,20 @@ def _noise_table(noise: list[list[float]], per_class: list[dict[str, Any]]) -> T
         for i in range(k):
             table.add_row(names[i], *(_percent(noise[i][j], i == j) for j in range(k)))
         return table
-    cells = sorted(
-        ((noise[i][j], i, j) for i in range(k) for j in range(k) if i != j), reverse=True
-    )[:MAX_CLASSES_SHOWN]
+    cells = [
+        {"true": j, "given": i, "rate": noise[i][j]} for i in range(k) for j in range(k) if i != j
+    ]
+    return _flips_table(sorted(cells, key=lambda c: -c["rate"]), per_class)
+
+
+def _flips_table(flips: list[dict[str, Any]], per_class: list[dict[str, Any]]) -> Table:
+    names = [r["name"] for r in per_class]
     table = Table(title="Largest estimated label flips: P(given | true)", title_justify="left")
     table.add_column("true")
     table.add_column("given")
     table.add_column("rate", justify="right")
-    for rate, i, j in cells:
-        table.add_row(names[j], names[i], f"{rate:.1%}")
+    for flip in flips[:MAX_CLASSES_SHOWN]:
+        table.add_row(names[flip["true"]], names[flip["given"]], f"{flip['rate']:.1%}")
     return table
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import xlogy
 
 from labelaudit.confident._blocks import ClassGroups, row_blocks
 from labelaudit.confident._validation import check_inputs
@@ -59,6 +58,8 @@ def confidence_weighted_entropy(labels: np.ndarray, pred_probs: np.ndarray) -> n
 
 
 def _entropy(block: np.ndarray, log_k: np.floating) -> np.ndarray:
+    from scipy.special import xlogy  # scipy is heavy; only this score needs it
+
     return -np.sum(xlogy(block, block), axis=1) / log_k
 
 

@@ -61,9 +61,31 @@ class ConfidentLearning:
             is_label_issue=mask,
             suggested_label=analysis.stats.argmax.astype(np.int64),
             ranking=ranking,
-            details={
-                "confident_joint": calibrated.tolist(),
-                "noise_matrix": noise_matrix.tolist(),
-                "thresholds": np.asarray(analysis.thresholds, dtype=np.float64).tolist(),
-            },
+            details=_details(calibrated, noise_matrix, analysis.thresholds),
         )
+
+
+# Up to this many classes the report metadata keeps the full K×K matrices; beyond, only the
+# largest estimated flips (a 1000×1000 matrix would add ~20 MB of JSON to every report).
+MAX_MATRIX_CLASSES = 100
+LARGEST_FLIPS = 50
+
+
+def _details(joint: np.ndarray, noise_matrix: np.ndarray, thresholds: np.ndarray) -> dict:
+    """Report metadata: thresholds always; matrices in full, or their largest off-diagonals."""
+    k = len(noise_matrix)
+    details = {"thresholds": np.asarray(thresholds, dtype=np.float64).tolist()}
+    if k <= MAX_MATRIX_CLASSES:
+        details["confident_joint"] = joint.tolist()
+        details["noise_matrix"] = noise_matrix.tolist()
+        return details
+    off = noise_matrix.copy()
+    np.fill_diagonal(off, -1.0)
+    top = np.argsort(off, axis=None)[::-1][:LARGEST_FLIPS]
+    given, true = np.unravel_index(top, off.shape)
+    details["largest_flips"] = [
+        {"true": int(t), "given": int(g), "rate": float(noise_matrix[g, t])}
+        for g, t in zip(given, true, strict=True)
+        if noise_matrix[g, t] > 0
+    ]
+    return details

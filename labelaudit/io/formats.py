@@ -63,12 +63,16 @@ def read_table(path: Path, suffix: str, columns: list[str] | None = None):
         raise
 
 
-def read_npy(path: Path):
-    """np.load without pickles, with a readable error for truncated or foreign files."""
+def read_npy(path: Path, *, mmap: bool = False):
+    """np.load without pickles, with a readable error for truncated or foreign files.
+
+    mmap=True maps the file read-only instead of copying it into memory: the audit reads it
+    once or twice in blocks, and the page cache serves those reads without a private copy.
+    """
     import numpy as np
 
     try:
-        return np.load(path, allow_pickle=False)
+        return np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
     except (ValueError, OSError, EOFError) as exc:
         raise InvalidInputError(f"{path}: not a readable .npy array ({_first_line(exc)}).") from exc
 

@@ -34,7 +34,7 @@ def read_matrix(path: Path) -> np.ndarray:
     path = Path(path)
     suffix = check_readable(path, PROB_SUFFIXES, "probabilities")
     if suffix == ".npy":
-        matrix = read_npy(path)
+        matrix = read_npy(path, mmap=True)
     else:
         table = read_table(path, suffix)
         matrix = _table_to_matrix(table, path)
@@ -85,21 +85,35 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def check_probabilities(matrix: np.ndarray, source: str) -> np.ndarray:
-    """Validate an N×K probability matrix; repair float noise, reject everything else."""
-    finite = np.isfinite(matrix)
-    if not finite.all():
-        row, col = (int(v[0]) for v in np.nonzero(~finite))
+    """Validate an N×K probability matrix; repair float noise, reject everything else.
+
+    One blocked pass collects each row's sum, minimum and maximum; the offending cell is
+    located only when something is wrong. The input is never written to: repairs make a copy.
+    """
+    from labelaudit.confident._blocks import row_blocks
+
+    n, k = matrix.shape
+    sums = np.empty(n, dtype=np.float64)
+    lows = np.empty(n, dtype=matrix.dtype)
+    highs = np.empty(n, dtype=matrix.dtype)
+    for rows in row_blocks(n, k):
+        block = matrix[rows]
+        sums[rows] = block.sum(axis=1)
+        lows[rows] = block.min(axis=1)
+        highs[rows] = block.max(axis=1)
+    if not np.isfinite(sums).all():
+        row = int(np.flatnonzero(~np.isfinite(sums))[0])
+        col = int(np.flatnonzero(~np.isfinite(matrix[row]))[0])
         raise InvalidInputError(
             f"{source}: row {row}, column {col} is {matrix[row, col]}; probabilities must be finite."
         )
-    negative = matrix < -NEGATIVE_SLACK
-    if negative.any():
-        row, col = (int(v[0]) for v in np.nonzero(negative))
+    if lows.min() < -NEGATIVE_SLACK:
+        row = int(np.argmax(lows < -NEGATIVE_SLACK))
+        col = int(np.argmin(matrix[row]))
         raise InvalidInputError(
             f"{source}: row {row}, column {col} is {matrix[row, col]:.6g}; probabilities cannot be "
             "negative (pass --logits if these are raw model scores)."
         )
-    sums = matrix.sum(axis=1)
     off = np.abs(sums - 1.0)
     if (off > SUM_TOLERANCE).any():
         row = int(np.argmax(off > SUM_TOLERANCE))
@@ -107,7 +121,7 @@ def check_probabilities(matrix: np.ndarray, source: str) -> np.ndarray:
             f"{source}: row {row} sums to {sums[row]:.6g}, not 1; pass --logits if these are "
             "raw model scores."
         )
-    repair = (off > SUM_FLOAT_NOISE) | (matrix < 0).any(axis=1) | (matrix > 1).any(axis=1)
+    repair = (off > SUM_FLOAT_NOISE) | (lows < 0) | (highs > 1)
     if repair.any():
         matrix = np.array(matrix, dtype=np.float64 if matrix.dtype == np.float16 else matrix.dtype)
         fixed = np.clip(matrix[repair], 0.0, None)

@@ -1,0 +1,110 @@
+"""End-to-end: `labelaudit audit` on .npy files against the script a cleanlab user would write.
+
+Both run as fresh processes on the same files; wall time and peak RSS (from wait4) are measured
+per process. The script loads with np.load, calls cleanlab's find_label_issues (ranked) and
+get_label_quality_scores, and writes a Parquet report with the same columns.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from labelaudit.bench.data import synthetic
+
+CLEANLAB_SCRIPT = """
+import sys, warnings
+import numpy as np, pandas as pd
+from cleanlab.filter import find_label_issues
+from cleanlab.rank import get_label_quality_scores
+warnings.simplefilter("ignore")
+labels = np.load(sys.argv[1]); pred_probs = np.load(sys.argv[2])
+ranked = find_label_issues(labels, pred_probs, return_indices_ranked_by="self_confidence")
+scores = get_label_quality_scores(labels, pred_probs)
+rank = np.zeros(len(labels), dtype=np.int64); rank[ranked] = np.arange(1, len(ranked) + 1)
+suggested = pred_probs.argmax(axis=1)
+pd.DataFrame({
+    "row": np.arange(len(labels)), "given_label": labels, "suggested_label": suggested,
+    "suggestion_confidence": pred_probs[np.arange(len(labels)), suggested],
+    "label_quality": scores, "is_label_issue": rank > 0,
+    "issue_rank": pd.array(np.where(rank > 0, rank, 0), dtype="Int64"),
+}).to_parquet(sys.argv[3])
+"""
+
+
+@dataclass(frozen=True)
+class ProcessRun:
+    seconds: float
+    peak_rss_mb: float
+
+
+@dataclass(frozen=True)
+class EndToEndRow:
+    n: int
+    k: int
+    file_mb: float
+    cleanlab: ProcessRun
+    labelaudit: ProcessRun
+    speedup: float
+    rss_budget_mb: float  # 1.5 × the probability file + 150 MB
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def run_process(args: list[str]) -> ProcessRun:
+    """Run a command to completion; wall seconds and its own peak RSS."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+    stderr = proc.stderr.read().decode() if proc.stderr else ""
+    if proc.stderr:
+        proc.stderr.close()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{args[:3]} failed: {stderr.strip()[-500:]}")
+    return ProcessRun(seconds=seconds, peak_rss_mb=usage.ru_maxrss / 1024)
+
+
+def measure(n: int, k: int, *, repeat: int = 3, seed: int = 0) -> EndToEndRow:
+    """Best of `repeat` runs of each command on the same freshly written files."""
+    labels, pred_probs = synthetic(n, k, seed=seed)
+    with tempfile.TemporaryDirectory(prefix="labelaudit-bench-") as tmp:
+        root = Path(tmp)
+        np.save(root / "labels.npy", labels)
+        np.save(root / "probs.npy", pred_probs)
+        del labels, pred_probs
+        script = root / "cleanlab_audit.py"
+        script.write_text(CLEANLAB_SCRIPT)
+        theirs = [sys.executable, str(script), str(root / "labels.npy"), str(root / "probs.npy")]
+        ours = [sys.executable, "-m", "labelaudit", "audit", "--labels", str(root / "labels.npy")]
+        ours += ["--pred-probs", str(root / "probs.npy"), "--quiet", "--out"]
+        runs_theirs = [run_process([*theirs, str(root / "c.parquet")]) for _ in range(repeat)]
+        runs_ours = [run_process([*ours, str(root / "l.parquet")]) for _ in range(repeat)]
+        file_mb = (root / "probs.npy").stat().st_size / 2**20
+    best_theirs = min(runs_theirs, key=lambda r: r.seconds)
+    best_ours = min(runs_ours, key=lambda r: r.seconds)
+    return EndToEndRow(
+        n=n,
+        k=k,
+        file_mb=file_mb,
+        cleanlab=best_theirs,
+        labelaudit=best_ours,
+        speedup=best_theirs.seconds / best_ours.seconds,
+        rss_budget_mb=1.5 * file_mb + 150,
+    )
+
+
+def startup_seconds(repeat: int = 5) -> tuple[float, float]:
+    """(labelaudit --help, python -c 'import pandas'): best wall time of each."""
+    help_runs = [run_process([sys.executable, "-m", "labelaudit", "--help"]) for _ in range(repeat)]
+    pandas_runs = [run_process([sys.executable, "-c", "import pandas"]) for _ in range(repeat)]
+    return min(r.seconds for r in help_runs), min(r.seconds for r in pandas_runs)

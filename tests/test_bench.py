@@ -1,0 +1,48 @@
+"""`labelaudit bench speed` measures both libraries on the same arrays and checks they agree."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.helpers import run_cli
+
+pytest.importorskip("cleanlab")
+
+
+def test_bench_speed_reports_ratios_memory_and_agreement():
+    res = run_cli(
+        "bench",
+        "speed",
+        "--sizes",
+        "800x6,1500x12",
+        "--end-to-end-size",
+        "600x5",
+        "--repeat",
+        "1",
+        "--json",
+    )
+    assert res.exit_code == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert data["machine"]["cleanlab"].startswith("2.9")
+    library = data["library"]
+    assert [(r["n"], r["k"], r["filter_by"]) for r in library] == [
+        (800, 6, "prune_by_noise_rate"),
+        (800, 6, "both"),
+        (1500, 12, "prune_by_noise_rate"),
+        (1500, 12, "both"),
+    ]
+    for row in library:
+        assert row["identical"] is True
+        assert row["speedup"] == pytest.approx(row["cleanlab_s"] / row["labelaudit_s"])
+        assert row["cleanlab_peak_mb"] > 0 and row["labelaudit_peak_mb"] > 0
+    e2e = data["end_to_end"][0]
+    assert e2e["labelaudit"]["peak_rss_mb"] > 10 and e2e["cleanlab"]["seconds"] > 0
+    assert data["startup"]["help_s"] > 0
+
+
+def test_bench_rejects_malformed_sizes():
+    res = run_cli("bench", "speed", "--sizes", "lots", "--no-end-to-end")
+    assert res.exit_code == 2
+    assert "sizes must look like 50000x1000" in res.stderr
