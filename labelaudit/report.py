@@ -122,16 +122,20 @@ class Report:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        from labelaudit.io.arrow import names_to_arrow, to_arrow
+
+        names = self.metadata.get("class_names")
         arrays, pandas_columns = [], []
         for name, values in self.columns.items():
             if name == "issue_rank":
-                arrays.append(pa.array(values, mask=values == 0))
+                arrays.append(to_arrow(values, null_mask=values == 0))
                 numpy_type, pandas_type = "Int64", "int64"
             elif name in NAME_COLUMNS:
-                arrays.append(pa.array(values.astype(str), type=pa.string()))
+                codes = self.columns[name.replace("_name", "_label")]
+                arrays.append(names_to_arrow(codes, [str(x) for x in names]))
                 numpy_type, pandas_type = "string", "unicode"
             else:
-                arrays.append(pa.array(values))
+                arrays.append(to_arrow(values))
                 numpy_type = str(values.dtype)
                 pandas_type = "unicode" if values.dtype.kind in "OUS" else numpy_type
             pandas_columns.append(

@@ -7,7 +7,6 @@ get_label_quality_scores, and writes a Parquet report with the same columns.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile
@@ -59,19 +58,37 @@ class EndToEndRow:
         return asdict(self)
 
 
+# Runs a script or module and reports its own peak RSS (VmHWM) at exit. getrusage/wait4 cannot
+# be used: a child forked from this large benchmark process inherits its high-water mark.
+PEAK_REPORTER = """
+import atexit, runpy, sys
+def report():
+    with open("/proc/self/status") as fh:
+        kb = next(line.split()[1] for line in fh if line.startswith("VmHWM"))
+    sys.stderr.write("\\nPEAK_KB " + kb + "\\n")
+atexit.register(report)
+target, sys.argv = sys.argv[1], sys.argv[1:]
+if target == "-c":
+    exec(sys.argv[1])
+elif target == "-m":
+    sys.argv = sys.argv[1:]
+    runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
+else:
+    runpy.run_path(target, run_name="__main__")
+"""
+
+
 def run_process(args: list[str]) -> ProcessRun:
-    """Run a command to completion; wall seconds and its own peak RSS."""
+    """Run `python ARGS...` to completion; wall seconds and its own peak RSS."""
     start = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK_REPORTER, *args], capture_output=True, text=True, check=False
+    )
     seconds = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-    stderr = proc.stderr.read().decode() if proc.stderr else ""
-    if proc.stderr:
-        proc.stderr.close()
-    if proc.returncode != 0:
-        raise RuntimeError(f"{args[:3]} failed: {stderr.strip()[-500:]}")
-    return ProcessRun(seconds=seconds, peak_rss_mb=usage.ru_maxrss / 1024)
+    if done.returncode != 0:
+        raise RuntimeError(f"{args[:3]} failed: {done.stderr.strip()[-500:]}")
+    peak_kb = int(done.stderr.rsplit("PEAK_KB ", 1)[1].split()[0])
+    return ProcessRun(seconds=seconds, peak_rss_mb=peak_kb / 1024)
 
 
 def measure(n: int, k: int, *, repeat: int = 3, seed: int = 0) -> EndToEndRow:
@@ -84,8 +101,8 @@ def measure(n: int, k: int, *, repeat: int = 3, seed: int = 0) -> EndToEndRow:
         del labels, pred_probs
         script = root / "cleanlab_audit.py"
         script.write_text(CLEANLAB_SCRIPT)
-        theirs = [sys.executable, str(script), str(root / "labels.npy"), str(root / "probs.npy")]
-        ours = [sys.executable, "-m", "labelaudit", "audit", "--labels", str(root / "labels.npy")]
+        theirs = [str(script), str(root / "labels.npy"), str(root / "probs.npy")]
+        ours = ["-m", "labelaudit", "audit", "--labels", str(root / "labels.npy")]
         ours += ["--pred-probs", str(root / "probs.npy"), "--quiet", "--out"]
         runs_theirs = [run_process([*theirs, str(root / "c.parquet")]) for _ in range(repeat)]
         runs_ours = [run_process([*ours, str(root / "l.parquet")]) for _ in range(repeat)]
@@ -105,6 +122,6 @@ def measure(n: int, k: int, *, repeat: int = 3, seed: int = 0) -> EndToEndRow:
 
 def startup_seconds(repeat: int = 5) -> tuple[float, float]:
     """(labelaudit --help, python -c 'import pandas'): best wall time of each."""
-    help_runs = [run_process([sys.executable, "-m", "labelaudit", "--help"]) for _ in range(repeat)]
-    pandas_runs = [run_process([sys.executable, "-c", "import pandas"]) for _ in range(repeat)]
+    help_runs = [run_process(["-m", "labelaudit", "--help"]) for _ in range(repeat)]
+    pandas_runs = [run_process(["-c", "import pandas"]) for _ in range(repeat)]
     return min(r.seconds for r in help_runs), min(r.seconds for r in pandas_runs)

@@ -57,9 +57,12 @@ def prunable_classes(groups: ClassGroups, min_examples_per_class: int) -> np.nda
     eligible = counts > min_examples_per_class
     small = np.flatnonzero(~eligible & (counts > 0))
     if len(small):
+        shown = ", ".join(map(str, small[:10].tolist())) + (
+            f" and {len(small) - 10} more" if len(small) > 10 else ""
+        )
         warnings.warn(
-            f"May not flag all label issues in classes {small.tolist()}: they have too few "
-            "examples (see min_examples_per_class).",
+            f"May not flag all label issues in classes {shown}: they have too few examples "
+            "(see min_examples_per_class).",
             stacklevel=3,
         )
     return np.flatnonzero(eligible & (counts > 1))

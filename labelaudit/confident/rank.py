@@ -128,13 +128,16 @@ def rank_flagged(
         raise InvalidInputError(
             "confidence_weighted_entropy needs every probability in [0, 1]; renormalise the rows."
         )
-    scores = scores_for(
-        labels[idx],
-        pred_probs[idx],
-        method,
-        adjust_pred_probs=adjust_pred_probs,
-        thresholds=thresholds,
-    )
+    if method == "self_confidence" and not adjust_pred_probs:
+        scores = self_confidence(labels, pred_probs)[idx]  # no need to gather whole rows
+    else:
+        scores = scores_for(
+            labels[idx],
+            np.asarray(pred_probs[idx]),
+            method,
+            adjust_pred_probs=adjust_pred_probs,
+            thresholds=thresholds,
+        )
     return idx[np.argsort(scores)]
 
 

@@ -55,7 +55,7 @@ class ConfidentLearning:
         )
         scores = scores_for(labels, pred_probs, self.rank_by).astype(np.float64)
         ranking = rank_flagged(mask, labels, pred_probs, self.rank_by)
-        _, noise_matrix, _ = estimate_latent(calibrated, labels, converge_latent_estimates=True)
+        _, noise_matrix, _ = estimate_latent(calibrated, labels)  # cleanlab's defaults
         return DetectorResult(
             label_quality=scores,
             is_label_issue=mask,
