@@ -9,6 +9,7 @@ from labelaudit.cli.audit_cmd import audit_command
 from labelaudit.cli.bench_cmd import bench_app
 from labelaudit.cli.demo_cmd import demo_command
 from labelaudit.cli.detectors_cmd import detectors_command
+from labelaudit.cli.predict_cmd import predict_command
 
 app = typer.Typer(
     name="labelaudit",
@@ -20,6 +21,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.command("audit")(audit_command)
+app.command("predict")(predict_command)
 app.command("demo")(demo_command)
 app.command("detectors")(detectors_command)
 app.add_typer(bench_app, name="bench")

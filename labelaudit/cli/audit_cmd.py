@@ -24,8 +24,14 @@ def audit_command(
             show_default=False,
         ),
     ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", metavar="PATH", help="Where to write the Parquet report.", show_default=False
+        ),
+    ],
     pred_probs: Annotated[
-        list[Path],
+        list[Path] | None,
         typer.Option(
             "--pred-probs",
             metavar="PATH",
@@ -33,13 +39,22 @@ def audit_command(
             "columns or one list column). Repeat to average an ensemble.",
             show_default=False,
         ),
-    ],
-    out: Annotated[
-        Path,
+    ] = None,
+    features: Annotated[
+        Path | None,
         typer.Option(
-            "--out", metavar="PATH", help="Where to write the Parquet report.", show_default=False
+            metavar="PATH",
+            help="Instead of --pred-probs: features to cross-validate (as `labelaudit predict`).",
         ),
-    ],
+    ] = None,
+    model: Annotated[
+        str, typer.Option(help="Model for --features: logreg, hgb, knn or rf.")
+    ] = "logreg",
+    folds: Annotated[int, typer.Option(help="Folds for --features.")] = 5,
+    seed: Annotated[int, typer.Option(help="Seed of the folds and model for --features.")] = 0,
+    impute: Annotated[
+        bool, typer.Option("--impute", help="With --features: fill missing values with medians.")
+    ] = False,
     filter_by: Annotated[
         FilterBy,
         typer.Option(
@@ -112,7 +127,8 @@ def audit_command(
     with console.handled(debug=debug, quiet=quiet):
         _run(
             labels=labels,
-            pred_probs=pred_probs,
+            pred_probs=pred_probs or [],
+            features=dict(path=features, model=model, folds=folds, seed=seed, impute=impute),
             out=out,
             options=dict(
                 filter_by=filter_by.value,
@@ -136,6 +152,7 @@ def _run(
     *,
     labels: Path,
     pred_probs: list[Path],
+    features: dict,
     out: Path,
     options: dict,
     detector: str,
@@ -146,13 +163,18 @@ def _run(
     json_output: bool,
     quiet: bool,
 ) -> None:
+    import numpy as np
+
     from labelaudit.auditor import DEFAULT_DETECTOR, audit
     from labelaudit.cli.render import print_json, print_summary
     from labelaudit.io.formats import sha256_of
     from labelaudit.io.labels import parse_class_names, read_labels
     from labelaudit.io.probabilities import read_probabilities
 
-    check_output_path(out, [labels, *pred_probs])
+    if (features["path"] is None) == (not pred_probs):
+        raise ConfigError("give --pred-probs (one or more) or --features, not both or neither.")
+    inputs_used = [labels, *pred_probs, *([features["path"]] if features["path"] else [])]
+    check_output_path(out, inputs_used)
     if detector != DEFAULT_DETECTOR and _non_default(options):
         raise ConfigError(
             f"--filter-by, --rank-by and the pruning options apply to confident_learning, "
@@ -160,6 +182,8 @@ def _run(
         )
     # Hash the inputs on a second core while the audit runs (hashlib releases the GIL).
     roles = [("labels", labels), *(("pred_probs", p) for p in pred_probs)]
+    if features["path"] is not None:
+        roles.append(("features", features["path"]))
     hashing = ThreadPoolExecutor(max_workers=1)
     digests = [hashing.submit(sha256_of, path) for _, path in roles]
     with console.stage("Reading labels", quiet=quiet):
@@ -167,14 +191,33 @@ def _run(
         label_data = read_labels(
             labels, label_column=label_column, id_column=id_column, class_names=names
         )
-    with console.stage("Reading predicted probabilities", quiet=quiet):
-        probs = read_probabilities(pred_probs, logits=logits)
+    if features["path"] is not None:
+        from labelaudit.cli.predict_cmd import features_to_probabilities
+
+        probs = features_to_probabilities(
+            features["path"],
+            labels,
+            label_column=label_column,
+            model=features["model"],
+            folds=features["folds"],
+            seed=features["seed"],
+            impute=features["impute"],
+            feature_columns=None,
+            quiet=quiet,
+        )
+        if names is not None and probs.shape[1] < len(names):
+            probs = np.pad(probs, ((0, 0), (0, len(names) - probs.shape[1])))
+        source = features["path"]
+    else:
+        with console.stage("Reading predicted probabilities", quiet=quiet):
+            probs = read_probabilities(pred_probs, logits=logits)
+        source = pred_probs[0]
     if len(label_data.labels) != len(probs):
         raise InvalidInputError(
-            f"{labels} has {len(label_data.labels)} labels but {pred_probs[0]} has "
+            f"{labels} has {len(label_data.labels)} labels but {source} has "
             f"{len(probs)} rows; they must describe the same examples in the same order."
         )
-    _check_label_range(label_data.labels, probs.shape[1], labels, pred_probs[0])
+    _check_label_range(label_data.labels, probs.shape[1], labels, source)
     with console.stage(f"Auditing {len(probs):,} examples × {probs.shape[1]} classes", quiet=quiet):
         report = audit(
             label_data.labels,
@@ -185,6 +228,10 @@ def _run(
             ids=label_data.ids,
         )
         report.metadata["options"].update(logits=logits, label_column=label_column)
+        if features["path"] is not None:
+            report.metadata["options"]["features"] = {
+                k: v for k, v in features.items() if k != "path"
+            }
         report.metadata["inputs"] = [
             {"role": role, "path": str(path), "sha256": digest.result()}
             for (role, path), digest in zip(roles, digests, strict=True)

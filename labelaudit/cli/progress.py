@@ -1,0 +1,27 @@
+"""A progress bar on stderr for long steps (folds, batches), silent off a terminal or with --quiet."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+
+from labelaudit.cli import console
+
+
+@contextlib.contextmanager
+def progress_bar(description: str, total: int, *, quiet: bool) -> Iterator[Callable[[int], None]]:
+    """Yield advance(n): call it as work completes."""
+    if quiet or not console.err.is_terminal:
+        yield lambda _n: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    columns = (
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console.err, transient=True) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda n: progress.advance(task, n)

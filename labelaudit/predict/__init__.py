@@ -1,0 +1,1 @@
+"""Out-of-sample predicted probabilities from features (cross-validation) or ONNX models."""
