@@ -20,6 +20,7 @@ SCHEMA_VERSION = 1
 METADATA_KEY = b"labelaudit"
 TOP_ISSUES = 10
 NAME_COLUMNS = ("given_name", "suggested_name")
+LIST_COLUMNS = ("given_labels", "suggested_labels", "issue_classes")  # multi-label reports
 
 
 class Report:
@@ -44,6 +45,8 @@ class Report:
                 data[name] = pd.arrays.IntegerArray(values, values == 0)
             elif name in NAME_COLUMNS:
                 data[name] = pd.array(values, dtype="string")
+            elif name in LIST_COLUMNS:
+                data[name] = [v.tolist() for v in values]
             else:
                 data[name] = values
         return pd.DataFrame(data)
@@ -72,10 +75,20 @@ class Report:
         cols = self.columns
         n = len(cols["row"])
         k = int(self.metadata["k"])
-        given = cols["given_label"]
         flagged = cols["is_label_issue"]
-        totals = np.bincount(given, minlength=k)
-        flags = np.bincount(given[flagged], minlength=k)
+        multi = "given_labels" in cols
+        if multi:
+            members = np.zeros((n, k), dtype=bool)
+            for i, classes in enumerate(cols["given_labels"]):
+                members[i, classes] = True
+            totals = members.sum(axis=0)
+            flags = np.zeros(k, dtype=np.int64)
+            for classes in cols["issue_classes"][flagged]:
+                flags[classes] += 1
+        else:
+            given = cols["given_label"]
+            totals = np.bincount(given, minlength=k)
+            flags = np.bincount(given[flagged], minlength=k)
         per_class = [
             {
                 "class": c,
@@ -91,11 +104,15 @@ class Report:
             item = {
                 "issue_rank": int(cols["issue_rank"][i]),
                 "row": int(cols["row"][i]),
-                "given_label": int(given[i]),
-                "suggested_label": int(cols["suggested_label"][i]),
-                "suggestion_confidence": float(cols["suggestion_confidence"][i]),
                 "label_quality": float(cols["label_quality"][i]),
             }
+            if multi:
+                for key in LIST_COLUMNS:
+                    item[key] = [int(c) for c in cols[key][i]]
+            else:
+                item["given_label"] = int(cols["given_label"][i])
+                item["suggested_label"] = int(cols["suggested_label"][i])
+                item["suggestion_confidence"] = float(cols["suggestion_confidence"][i])
             if "id" in cols:
                 item["id"] = _jsonable(cols["id"][i])
             if "given_name" in cols:
@@ -122,7 +139,7 @@ class Report:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        from labelaudit.io.arrow import names_to_arrow, to_arrow
+        from labelaudit.io.arrow import lists_to_arrow, names_to_arrow, to_arrow
 
         names = self.metadata.get("class_names")
         arrays, pandas_columns = [], []
@@ -134,6 +151,9 @@ class Report:
                 codes = self.columns[name.replace("_name", "_label")]
                 arrays.append(names_to_arrow(codes, [str(x) for x in names]))
                 numpy_type, pandas_type = "string", "unicode"
+            elif name in LIST_COLUMNS:
+                arrays.append(lists_to_arrow(values))
+                numpy_type, pandas_type = "object", "list[int64]"
             else:
                 arrays.append(to_arrow(values))
                 numpy_type = str(values.dtype)
@@ -182,6 +202,9 @@ class Report:
                 columns[name] = column.fill_null(0).to_numpy()
             elif name in NAME_COLUMNS:
                 columns[name] = np.asarray(column.to_pylist(), dtype=object)
+            elif name in LIST_COLUMNS:
+                columns[name] = np.empty(len(column), dtype=object)
+                columns[name][:] = [np.asarray(v, dtype=np.int64) for v in column.to_pylist()]
             else:
                 columns[name] = column.to_numpy(zero_copy_only=False)
         return cls(columns, metadata)

@@ -112,6 +112,14 @@ def audit_command(
     detector: Annotated[
         str, typer.Option(help="Detector to run (`labelaudit detectors` lists them).")
     ] = "confident_learning",
+    multi_label: Annotated[
+        bool,
+        typer.Option(
+            "--multi-label",
+            help="Each example has a set of labels: a Parquet list column, 'a;b' text cells or "
+            "an N×K 0/1 .npy; probabilities are independent per class.",
+        ),
+    ] = False,
     json_output: Json = False,
     quiet: Quiet = False,
     debug: Debug = False,
@@ -143,6 +151,7 @@ def audit_command(
             label_column=label_column,
             id_column=id_column,
             class_names_spec=class_names,
+            multi_label=multi_label,
             json_output=json_output,
             quiet=quiet,
         )
@@ -160,13 +169,13 @@ def _run(
     label_column: str,
     id_column: str | None,
     class_names_spec: str | None,
+    multi_label: bool,
     json_output: bool,
     quiet: bool,
 ) -> None:
     import numpy as np
 
     from labelaudit.auditor import DEFAULT_DETECTOR, audit
-    from labelaudit.cli.render import print_json, print_summary
     from labelaudit.io.formats import sha256_of
     from labelaudit.io.labels import parse_class_names, read_labels
     from labelaudit.io.probabilities import read_probabilities
@@ -186,6 +195,14 @@ def _run(
         roles.append(("features", features["path"]))
     hashing = ThreadPoolExecutor(max_workers=1)
     digests = [hashing.submit(sha256_of, path) for _, path in roles]
+    if multi_label:
+        if features["path"] is not None or detector != DEFAULT_DETECTOR:
+            raise ConfigError("--multi-label works with --pred-probs and confident learning only.")
+        report = _audit_multilabel(
+            labels, pred_probs, options, logits, label_column, id_column, class_names_spec, quiet
+        )
+        _finish(report, out, roles, digests, hashing, logits, label_column, json_output, quiet)
+        return
     with console.stage("Reading labels", quiet=quiet):
         names = parse_class_names(class_names_spec)
         label_data = read_labels(
@@ -217,6 +234,7 @@ def _run(
             f"{labels} has {len(label_data.labels)} labels but {source} has "
             f"{len(probs)} rows; they must describe the same examples in the same order."
         )
+    _check_inferred_names(label_data.class_names, class_names_spec, probs.shape[1], labels)
     _check_label_range(label_data.labels, probs.shape[1], labels, source)
     with console.stage(f"Auditing {len(probs):,} examples × {probs.shape[1]} classes", quiet=quiet):
         report = audit(
@@ -227,16 +245,52 @@ def _run(
             class_names=label_data.class_names,
             ids=label_data.ids,
         )
-        report.metadata["options"].update(logits=logits, label_column=label_column)
         if features["path"] is not None:
             report.metadata["options"]["features"] = {
                 k: v for k, v in features.items() if k != "path"
             }
-        report.metadata["inputs"] = [
-            {"role": role, "path": str(path), "sha256": digest.result()}
-            for (role, path), digest in zip(roles, digests, strict=True)
-        ]
-        hashing.shutdown()
+    _finish(report, out, roles, digests, hashing, logits, label_column, json_output, quiet)
+
+
+def _audit_multilabel(
+    labels, pred_probs, options, logits, label_column, id_column, names_spec, quiet
+):
+    from labelaudit.auditor import audit_multilabel
+    from labelaudit.io.labels import parse_class_names
+    from labelaudit.io.multilabels import read_multilabels
+    from labelaudit.io.probabilities import read_probabilities
+
+    with console.stage("Reading label sets", quiet=quiet):
+        data = read_multilabels(
+            labels,
+            label_column=label_column,
+            id_column=id_column,
+            class_names=parse_class_names(names_spec),
+        )
+    with console.stage("Reading predicted probabilities", quiet=quiet):
+        probs = read_probabilities(pred_probs, logits=logits, multi_label=True)
+    if len(data.labels) != len(probs):
+        raise InvalidInputError(
+            f"{labels} has {len(data.labels)} label sets but {pred_probs[0]} has {len(probs)} rows."
+        )
+    _check_inferred_names(data.class_names, names_spec, probs.shape[1], labels)
+    options = {k: v for k, v in options.items() if k != "calibrate"}
+    with console.stage(f"Auditing {len(probs):,} examples × {probs.shape[1]} classes", quiet=quiet):
+        return audit_multilabel(
+            data.labels, probs, **options, class_names=data.class_names, ids=data.ids
+        )
+
+
+def _finish(report, out, roles, digests, hashing, logits, label_column, json_output, quiet):
+    """Record provenance, write the report atomically, and print the summary."""
+    from labelaudit.cli.render import print_json, print_summary
+
+    report.metadata["options"].update(logits=logits, label_column=label_column)
+    report.metadata["inputs"] = [
+        {"role": role, "path": str(path), "sha256": digest.result()}
+        for (role, path), digest in zip(roles, digests, strict=True)
+    ]
+    hashing.shutdown()
     with console.stage(f"Writing {out}", quiet=quiet):
         report.to_parquet(out)
     summary = report.summary()
@@ -265,6 +319,15 @@ def check_output_path(out: Path, inputs: list[Path]) -> None:
     for path in inputs:
         if target == path.resolve():
             raise InvalidInputError(f"--out {out} is also an input; choose another report path.")
+
+
+def _check_inferred_names(names, spec, k: int, path: Path) -> None:
+    """Class names read from the labels cover only the classes that occur; say how to fix it."""
+    if spec is None and names is not None and len(names) != k:
+        raise InvalidInputError(
+            f"{path} names {len(names)} classes but the probabilities have {k} columns; pass "
+            f"--class-names with all {k} names in column order."
+        )
 
 
 def _check_label_range(labels, k: int, path: Path, probs_path: Path) -> None:

@@ -62,17 +62,18 @@ def _top_issues_table(top: list[dict[str, Any]]) -> Table:
     table.add_column("p(suggested)", justify="right")
     table.add_column("quality", justify="right")
     for t in top:
-        given = t.get("given_name", str(t["given_label"]))
-        suggested = t.get("suggested_name", str(t["suggested_label"]))
+        if "given_labels" in t:  # multi-label: label sets, no single suggestion confidence
+            given = ", ".join(map(str, t["given_labels"])) or "∅"
+            suggested = ", ".join(map(str, t["suggested_labels"])) or "∅"
+            confidence = "–"
+        else:
+            given = t.get("given_name", str(t["given_label"]))
+            suggested = t.get("suggested_name", str(t["suggested_label"]))
+            confidence = f"{t['suggestion_confidence']:.3f}"
         cells = [str(t["issue_rank"]), str(t["row"])]
         if has_id:
             cells.append(str(t.get("id", "")))
-        cells += [
-            given,
-            suggested,
-            f"{t['suggestion_confidence']:.3f}",
-            f"{t['label_quality']:.4f}",
-        ]
+        cells += [given, suggested, confidence, f"{t['label_quality']:.4f}"]
         table.add_row(*cells)
     return table
 

@@ -47,3 +47,14 @@ def names_to_arrow(codes: np.ndarray, names: list[str]):
     )
     indices = to_arrow(np.asarray(codes, dtype=np.int32))
     return pa.DictionaryArray.from_arrays(indices, dictionary).dictionary_decode()
+
+
+def lists_to_arrow(rows: np.ndarray):
+    """A list<int64> array from an object array of int64 arrays (one per row)."""
+    import pyarrow as pa
+
+    lengths = np.fromiter((len(r) for r in rows), dtype=np.int32, count=len(rows))
+    offsets = np.zeros(len(rows) + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    values = np.concatenate(list(rows)).astype(np.int64) if len(rows) else np.empty(0, np.int64)
+    return pa.ListArray.from_arrays(to_arrow(offsets), to_arrow(values))

@@ -84,6 +84,13 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return scipy_softmax(np.asarray(logits, dtype=np.float64), axis=1)
 
 
+def sigmoid(logits: np.ndarray) -> np.ndarray:
+    """Numerically stable elementwise logistic function in float64 (multi-label logits)."""
+    from scipy.special import expit
+
+    return expit(np.asarray(logits, dtype=np.float64))
+
+
 def check_probabilities(matrix: np.ndarray, source: str) -> np.ndarray:
     """Validate an N×K probability matrix; repair float noise, reject everything else.
 
@@ -135,7 +142,24 @@ def check_probabilities(matrix: np.ndarray, source: str) -> np.ndarray:
     return matrix
 
 
-def read_probabilities(paths: list[Path], *, logits: bool = False) -> np.ndarray:
+def check_independent_probabilities(matrix: np.ndarray, source: str) -> np.ndarray:
+    """Multi-label probabilities: each value in [0, 1] on its own; rows need not sum to 1."""
+    from labelaudit.confident._blocks import value_range
+
+    low, high = value_range(matrix)
+    if not (np.isfinite(low) and np.isfinite(high)) or low < 0 or high > 1:
+        bad = ~np.isfinite(matrix) | (matrix < 0) | (matrix > 1)
+        row, col = (int(v[0]) for v in np.nonzero(bad))
+        raise InvalidInputError(
+            f"{source}: row {row}, column {col} is {matrix[row, col]}; multi-label probabilities "
+            "must each lie in [0, 1] (pass --logits for raw scores: a sigmoid is applied)."
+        )
+    return matrix
+
+
+def read_probabilities(
+    paths: list[Path], *, logits: bool = False, multi_label: bool = False
+) -> np.ndarray:
     """Read one or more N×K files; several are averaged as an ensemble.
 
     The average is np.mean(np.stack(members), axis=0) in float64, exactly what a cleanlab user
@@ -151,8 +175,9 @@ def read_probabilities(paths: list[Path], *, logits: bool = False) -> np.ndarray
                 raise InvalidInputError(
                     f"{path}: row {row}, column {col} is {matrix[row, col]}; logits must be finite."
                 )
-            matrix = softmax(matrix)
-        members.append(check_probabilities(matrix, str(path)))
+            matrix = sigmoid(matrix) if multi_label else softmax(matrix)
+        check = check_independent_probabilities if multi_label else check_probabilities
+        members.append(check(matrix, str(path)))
         first, latest = members[0], members[-1]
         if latest.shape != first.shape:
             raise InvalidInputError(
