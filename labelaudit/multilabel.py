@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from labelaudit.confident.filter import find_label_issues as find_single
+from labelaudit.confident.rank import adjust_from_kwargs
 from labelaudit.confident.rank import get_label_quality_scores as score_single
 from labelaudit.errors import ConfigError, InvalidInputError
 from labelaudit.methods import FILTER_METHODS, LOW_SCORE_METHODS, RANK_METHODS
@@ -226,10 +227,7 @@ def find_label_issues(
 
 
 def _adjust(rank_kwargs: dict) -> dict:
-    unknown = set(rank_kwargs) - {"adjust_pred_probs"}
-    if unknown:
-        raise ConfigError(f"rank_by_kwargs accepts only adjust_pred_probs, got {sorted(unknown)}.")
-    return {"adjust_pred_probs": bool(rank_kwargs.get("adjust_pred_probs", False))}
+    return {"adjust_pred_probs": adjust_from_kwargs(rank_kwargs)}
 
 
 def _low_score_issues(y, P, ranked_by, rank_kwargs, joint) -> np.ndarray:

@@ -51,6 +51,10 @@ def audit_command(
         str, typer.Option(help="Model for --features: logreg, hgb, knn or rf.")
     ] = "logreg",
     folds: Annotated[int, typer.Option(help="Folds for --features.")] = 5,
+    feature_columns: Annotated[
+        str | None,
+        typer.Option(help="With --features: comma-separated numeric columns of a feature table."),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the folds and model for --features.")] = 0,
     impute: Annotated[
         bool, typer.Option("--impute", help="With --features: fill missing values with medians.")
@@ -136,7 +140,14 @@ def audit_command(
         _run(
             labels=labels,
             pred_probs=pred_probs or [],
-            features=dict(path=features, model=model, folds=folds, seed=seed, impute=impute),
+            features=dict(
+                path=features,
+                model=model,
+                folds=folds,
+                seed=seed,
+                impute=impute,
+                columns=feature_columns,
+            ),
             out=out,
             options=dict(
                 filter_by=filter_by.value,
@@ -219,7 +230,7 @@ def _run(
             folds=features["folds"],
             seed=features["seed"],
             impute=features["impute"],
-            feature_columns=None,
+            feature_columns=features["columns"],
             quiet=quiet,
         )
         if names is not None and probs.shape[1] < len(names):

@@ -22,7 +22,7 @@ from labelaudit.confident.prune import (
     prune_by_noise_rate,
     prune_count_matrix,
 )
-from labelaudit.confident.rank import check_method, rank_flagged, scores_for
+from labelaudit.confident.rank import adjust_from_kwargs, check_method, rank_flagged, scores_for
 from labelaudit.confident.selection import smallest_mask
 from labelaudit.confident.thresholds import self_confidence, thresholds_from_groups
 from labelaudit.errors import ConfigError
@@ -185,10 +185,7 @@ def find_label_issues(
     )
     if return_indices_ranked_by is None:
         return mask
-    kwargs = dict(rank_by_kwargs or {})
-    adjust = bool(kwargs.pop("adjust_pred_probs", False))
-    if kwargs:
-        raise ConfigError(f"rank_by_kwargs accepts only adjust_pred_probs, got {sorted(kwargs)}.")
+    adjust = adjust_from_kwargs(rank_by_kwargs)
     return rank_flagged(
         mask,
         y,

@@ -14,6 +14,15 @@ from labelaudit.methods import RANK_METHODS
 CLIPPING_LOWER_BOUND = 1e-6
 
 
+def adjust_from_kwargs(rank_by_kwargs: dict | None) -> bool:
+    """The only meaningful rank_by_kwargs key is adjust_pred_probs; anything else is an error."""
+    kwargs = dict(rank_by_kwargs or {})
+    adjust = bool(kwargs.pop("adjust_pred_probs", False))
+    if kwargs:
+        raise ConfigError(f"rank_by_kwargs accepts only adjust_pred_probs, got {sorted(kwargs)}.")
+    return adjust
+
+
 def check_method(method: str) -> None:
     if method not in RANK_METHODS:
         raise ConfigError(f"rank_by {method!r} is not one of {', '.join(RANK_METHODS)}.")
@@ -153,10 +162,7 @@ def order_label_issues(
     check_method(rank_by)
     y, P = check_inputs(labels, pred_probs, allow_one_class=True)
     mask = np.asarray(label_issues_mask, dtype=bool)
-    kwargs = dict(rank_by_kwargs or {})
-    adjust = bool(kwargs.pop("adjust_pred_probs", False))
-    if kwargs:
-        raise ConfigError(f"rank_by_kwargs accepts only adjust_pred_probs, got {sorted(kwargs)}.")
+    adjust = adjust_from_kwargs(rank_by_kwargs)
     thresholds = None
     if adjust and rank_by != "confidence_weighted_entropy":
         thresholds = thresholds_from_groups(self_confidence(y, P), ClassGroups.of(y, P.shape[1]))

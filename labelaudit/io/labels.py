@@ -68,18 +68,22 @@ def read_labels(
                 f"{path}: no column {label_column!r}{_did_you_mean(label_column, table.columns)}; "
                 "choose one with --label-column."
             )
-        if id_column is not None and id_column not in table.columns:
-            raise InvalidInputError(
-                f"{path}: no id column {id_column!r}{_did_you_mean(id_column, table.columns)}."
-            )
-        id_name = id_column or (DEFAULT_ID_COLUMN if DEFAULT_ID_COLUMN in table.columns else None)
-        if id_name is not None:
-            ids = table[id_name].to_numpy()
+        ids, id_name = table_ids(table, id_column, path)
         raw = _column_values(table[label_column], path, label_column)
     if len(raw) == 0:
         raise InvalidInputError(f"{path}: contains no labels.")
     labels, names = _to_indices(raw, path, class_names)
     return LabelData(labels=labels, class_names=names, ids=ids, id_column=id_name)
+
+
+def table_ids(table, id_column: str | None, path: Path) -> tuple[np.ndarray | None, str | None]:
+    """The id column to carry into the report: --id-column, else 'id' when present."""
+    if id_column is not None and id_column not in table.columns:
+        raise InvalidInputError(
+            f"{path}: no id column {id_column!r}{_did_you_mean(id_column, table.columns)}."
+        )
+    name = id_column or (DEFAULT_ID_COLUMN if DEFAULT_ID_COLUMN in table.columns else None)
+    return (None, None) if name is None else (table[name].to_numpy(), name)
 
 
 def _read_text_labels(path: Path) -> np.ndarray:

@@ -9,7 +9,7 @@ import numpy as np
 
 from labelaudit.errors import InvalidInputError
 from labelaudit.io.formats import LABEL_SUFFIXES, check_readable, read_npy, read_table
-from labelaudit.io.labels import DEFAULT_ID_COLUMN, DEFAULT_LABEL_COLUMN, _did_you_mean
+from labelaudit.io.labels import DEFAULT_LABEL_COLUMN, _did_you_mean, table_ids
 
 SEPARATOR = ";"
 
@@ -53,11 +53,7 @@ def read_multilabels(
                 f"{path}: no column {label_column!r}{_did_you_mean(label_column, table.columns)}; "
                 "choose one with --label-column."
             )
-        id_name = id_column or (DEFAULT_ID_COLUMN if DEFAULT_ID_COLUMN in table.columns else None)
-        if id_name is not None:
-            if id_name not in table.columns:
-                raise InvalidInputError(f"{path}: no id column {id_name!r}.")
-            ids = table[id_name].to_numpy()
+        ids, id_name = table_ids(table, id_column, path)
         cells = table[label_column].tolist()
     tokens = [_split(cell) for cell in cells]
     if not tokens:
