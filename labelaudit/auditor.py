@@ -20,7 +20,7 @@ def audit(
     pred_probs: object,
     *,
     detector: str = DEFAULT_DETECTOR,
-    filter_by: str = "prune_by_noise_rate",
+    filter_by: str | None = None,
     rank_by: str = "self_confidence",
     frac_noise: float = 1.0,
     num_to_remove_per_class: list[int] | None = None,
@@ -30,11 +30,16 @@ def audit(
     class_names: list[str] | None = None,
     ids: object = None,
     inputs: list[dict[str, Any]] | None = None,
+    members: list[np.ndarray] | None = None,
 ) -> Report:
     """Audit labels (N,) against out-of-sample pred_probs (N, K) and return a Report.
 
     The confident-learning options (filter_by ... calibrate) are cleanlab's; other detectors get
-    their own keyword options through detector_options. class_names (K names) and ids (N values)
+    their own keyword options through detector_options. filter_by=None is labelaudit's default:
+    cleanlab's prune_by_noise_rate, except that when `members` (the ensemble's probability
+    matrices, pred_probs being their mean) are given, the number of issues per (given, true)
+    pair is the members' mean estimate (see confident/ensemble.py). Any explicit filter_by gives
+    exactly cleanlab's answer on pred_probs. class_names (K names) and ids (N values)
     are carried into the report; inputs records file provenance in its metadata.
     """
     y, P = check_inputs(labels, pred_probs)
@@ -47,6 +52,16 @@ def audit(
     if id_values is not None and len(id_values) != n:
         raise InvalidInputError(f"{len(id_values)} ids were given for {n} examples.")
 
+    joint_source = "pred_probs"
+    ensemble_joint = None
+    labelaudit_default = filter_by is None
+    if filter_by is None:
+        filter_by = "prune_by_noise_rate"
+        if members is not None and len(members) > 1 and calibrate:
+            from labelaudit.confident.ensemble import member_confident_joint
+
+            ensemble_joint = member_confident_joint(y, members)
+            joint_source = "member_average"
     cl_options = dict(
         filter_by=filter_by,
         rank_by=rank_by,
@@ -57,6 +72,10 @@ def audit(
     )
     if detector == DEFAULT_DETECTOR:
         options = {**cl_options, **(detector_options or {})}
+        if ensemble_joint is not None:
+            options["confident_joint"] = ensemble_joint
+        if labelaudit_default:
+            options.setdefault("suggestion", "noise_posterior")
     else:
         options = dict(detector_options or {})
     try:
@@ -64,6 +83,9 @@ def audit(
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"detector {detector!r} rejected its options: {exc}") from exc
     result = instance.detect(y, P)
+    options.pop("confident_joint", None)
+    if detector == DEFAULT_DETECTOR:
+        options["joint"] = joint_source
     result.validate(n, detector)
 
     columns = build_columns(y, P, result, class_names=class_names, ids=id_values)

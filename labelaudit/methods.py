@@ -15,7 +15,7 @@ RANK_METHODS = ("self_confidence", "normalized_margin", "confidence_weighted_ent
 
 # The options of `labelaudit audit` that belong to confident learning, at cleanlab's defaults.
 CONFIDENT_LEARNING_DEFAULTS = {
-    "filter_by": "prune_by_noise_rate",
+    "filter_by": None,  # labelaudit's default (cleanlab's, plus member-averaged ensembles)
     "rank_by": "self_confidence",
     "frac_noise": 1.0,
     "num_to_remove_per_class": None,

@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import labelaudit
+from labelaudit.detectors.confident_learning import noise_posterior_suggestion
 from labelaudit.methods import FILTER_METHODS
 from labelaudit.report import METADATA_KEY
 from tests.helpers import digest, planted, run_cli
@@ -51,8 +52,13 @@ def test_report_matches_library(files):
     assert np.array_equal(
         df["label_quality"].to_numpy(), labelaudit.get_label_quality_scores(labels, P)
     )
-    assert np.array_equal(df["suggested_label"].to_numpy(), P.argmax(axis=1))
-    assert np.array_equal(df["suggestion_confidence"].to_numpy(), P.max(axis=1))
+    # Unflagged rows: the model's prediction. Flagged rows: the noise-aware posterior suggestion.
+    suggested = df["suggested_label"].to_numpy()
+    assert np.array_equal(suggested[~mask], P.argmax(axis=1)[~mask])
+    joint = labelaudit.compute_confident_joint(labels, P)
+    assert np.array_equal(suggested[mask], noise_posterior_suggestion(labels[mask], P[mask], joint))
+    assert np.all(suggested[mask] != labels[mask])
+    assert np.array_equal(df["suggestion_confidence"].to_numpy(), P[np.arange(len(P)), suggested])
     assert df["issue_rank"].dtype == "Int64" and df["row"].dtype == "int64"
     assert f"{mask.sum()} of {len(labels)} labels look wrong" in res.stdout
 
@@ -106,7 +112,10 @@ def test_every_filter_by_reaches_the_engine(files, filter_by):
     )
     assert res.exit_code == 0 and res.stdout == ""
     expected = labelaudit.find_label_issues(labels, P, filter_by=filter_by)
-    assert np.array_equal(pd.read_parquet(out)["is_label_issue"].to_numpy(), expected)
+    df = pd.read_parquet(out)
+    assert np.array_equal(df["is_label_issue"].to_numpy(), expected)
+    # cleanlab modes suggest the argmax, as cleanlab users expect
+    assert np.array_equal(df["suggested_label"].to_numpy(), P.argmax(axis=1))
 
 
 def test_pruning_options_reach_the_engine(files):
@@ -173,6 +182,7 @@ def test_json_summary(files):
 
 
 def test_ensemble_is_the_float64_mean_of_members(tmp_path):
+    """An explicit --filter-by gives cleanlab's exact answer on np.mean(np.stack(members))."""
     labels, P1, _ = planted(seed=1)
     _, P2, _ = planted(seed=2)
     np.save(tmp_path / "l.npy", labels)
@@ -190,6 +200,8 @@ def test_ensemble_is_the_float64_mean_of_members(tmp_path):
         "--out",
         out,
         "--quiet",
+        "--filter-by",
+        "prune_by_noise_rate",
     )
     assert res.exit_code == 0, res.stderr
     mean = np.mean(np.stack([P1.astype(np.float32).astype(np.float64), P2]), axis=0)
@@ -198,6 +210,37 @@ def test_ensemble_is_the_float64_mean_of_members(tmp_path):
     )
     df = pd.read_parquet(out)
     assert df.loc[df.is_label_issue].sort_values("issue_rank")["row"].tolist() == expected.tolist()
+
+
+def test_default_ensemble_audit_counts_issues_from_each_member(tmp_path):
+    """Unset --filter-by: noise-rate pruning of the mean with the members' mean confident joint."""
+    from labelaudit.confident.ensemble import member_confident_joint
+
+    labels, P1, _ = planted(seed=1)
+    _, P2, _ = planted(seed=2)
+    np.save(tmp_path / "l.npy", labels)
+    np.save(tmp_path / "a.npy", P1)
+    np.save(tmp_path / "b.npy", P2)
+    out = tmp_path / "r.parquet"
+    res = run_cli(
+        "audit",
+        "--labels",
+        tmp_path / "l.npy",
+        "--pred-probs",
+        tmp_path / "a.npy",
+        "--pred-probs",
+        tmp_path / "b.npy",
+        "--out",
+        out,
+        "--json",
+    )
+    assert res.exit_code == 0, res.stderr
+    mean = np.mean(np.stack([P1, P2]), axis=0)
+    joint = member_confident_joint(labels, [P1, P2])
+    assert joint.sum(axis=1).tolist() == np.bincount(labels).tolist()
+    expected = labelaudit.find_label_issues(labels, mean, confident_joint=joint)
+    assert np.array_equal(pd.read_parquet(out)["is_label_issue"], expected)
+    assert json.loads(res.stdout)["options"]["joint"] == "member_average"
 
 
 def test_logits_are_softmaxed(tmp_path):
@@ -245,7 +288,7 @@ def test_tables_with_names_ids_and_list_columns(tmp_path):
         df = pd.read_parquet(out)
         assert df["id"].iloc[5] == "img0005"
         assert df["given_name"].tolist() == names[labels].tolist()
-        assert df["suggested_name"].tolist() == names[P.argmax(axis=1)].tolist()
+        assert df["suggested_name"].tolist() == names[df["suggested_label"]].tolist()
         assert np.array_equal(df["is_label_issue"], labelaudit.find_label_issues(labels, P))
         assert "cat" in res.stdout
 

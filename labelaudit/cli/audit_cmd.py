@@ -60,14 +60,16 @@ def audit_command(
         bool, typer.Option("--impute", help="With --features: fill missing values with medians.")
     ] = False,
     filter_by: Annotated[
-        FilterBy,
+        FilterBy | None,
         typer.Option(
             metavar="METHOD",
-            help="How to decide which labels are issues (cleanlab's filter_by): "
+            help="How to decide which labels are issues: one of cleanlab's "
             + ", ".join(FILTER_METHODS)
-            + ".",
+            + " (exactly cleanlab's answer). Unset: prune_by_noise_rate, with the issue count of "
+            "an ensemble estimated from each member (docs/benchmarks.md).",
+            show_default="labelaudit's default",
         ),
-    ] = FilterBy.prune_by_noise_rate,
+    ] = None,
     rank_by: Annotated[
         RankBy,
         typer.Option(
@@ -150,7 +152,7 @@ def audit_command(
             ),
             out=out,
             options=dict(
-                filter_by=filter_by.value,
+                filter_by=None if filter_by is None else filter_by.value,
                 rank_by=rank_by.value,
                 frac_noise=frac_noise,
                 num_to_remove_per_class=_parse_counts(num_to_remove_per_class),
@@ -189,7 +191,7 @@ def _run(
     from labelaudit.auditor import DEFAULT_DETECTOR, audit
     from labelaudit.io.formats import sha256_of
     from labelaudit.io.labels import parse_class_names, read_labels
-    from labelaudit.io.probabilities import read_probabilities
+    from labelaudit.io.probabilities import ensemble_mean, read_members
 
     if (features["path"] is None) == (not pred_probs):
         raise ConfigError("give --pred-probs (one or more) or --features, not both or neither.")
@@ -219,6 +221,7 @@ def _run(
         label_data = read_labels(
             labels, label_column=label_column, id_column=id_column, class_names=names
         )
+    members: list = []
     if features["path"] is not None:
         from labelaudit.cli.predict_cmd import features_to_probabilities
 
@@ -238,7 +241,8 @@ def _run(
         source = features["path"]
     else:
         with console.stage("Reading predicted probabilities", quiet=quiet):
-            probs = read_probabilities(pred_probs, logits=logits)
+            members = read_members(pred_probs, logits=logits)
+            probs = ensemble_mean(members)
         source = pred_probs[0]
     if len(label_data.labels) != len(probs):
         raise InvalidInputError(
@@ -255,6 +259,7 @@ def _run(
             **(options if detector == DEFAULT_DETECTOR else {}),
             class_names=label_data.class_names,
             ids=label_data.ids,
+            members=members if len(members) > 1 else None,
         )
         if features["path"] is not None:
             report.metadata["options"]["features"] = {
@@ -286,6 +291,7 @@ def _audit_multilabel(
         )
     _check_inferred_names(data.class_names, names_spec, probs.shape[1], labels)
     options = {k: v for k, v in options.items() if k != "calibrate"}
+    options["filter_by"] = options["filter_by"] or "prune_by_noise_rate"
     with console.stage(f"Auditing {len(probs):,} examples × {probs.shape[1]} classes", quiet=quiet):
         return audit_multilabel(
             data.labels, probs, **options, class_names=data.class_names, ids=data.ids

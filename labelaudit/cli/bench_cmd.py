@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -142,3 +143,77 @@ def _run(sizes: str, repeat: int, end_to_end: bool, e2e_size: str, json_output: 
         console.out.print(
             f"labelaudit --help: {startup[0]:.3f} s; python -c 'import pandas': {startup[1]:.3f} s"
         )
+
+
+@bench_app.command("quality")
+def quality_command(
+    data: Annotated[
+        Path,
+        typer.Option(help="Benchmark folder: DATASET/given_labels.npy, pred_probs/*.npy, truth."),
+    ] = Path("../shared/data"),
+    json_output: Json = False,
+    debug: Debug = False,
+) -> None:
+    """Compare labelaudit's default audit with cleanlab's default find_label_issues on data
+    with known label errors: precision, recall, F1, average precision of the scores and, where
+    true labels are known, how often the suggestion for a caught error is the true label.
+
+    Example:
+
+        labelaudit bench quality --data ../shared/data
+    """
+    with console.handled(debug=debug):
+        import json
+
+        from rich.table import Table
+
+        from labelaudit.bench.quality import evaluate, means
+        from labelaudit.errors import InvalidInputError
+
+        if not data.is_dir():
+            raise InvalidInputError(f"--data {data}: no such folder.")
+        with console.err.status("Evaluating"):
+            rows = evaluate(data)
+        summary = means(rows)
+        if json_output:
+            payload = {"rows": [r.as_dict() for r in rows], "means": summary}
+            console.out.print_json(json.dumps(payload))
+            return
+        table = Table(title="Default audits: cleanlab → labelaudit", title_justify="left")
+        for col in (
+            "dataset",
+            "model",
+            "errors",
+            "flagged",
+            "precision",
+            "recall",
+            "F1",
+            "AP",
+            "relabel",
+        ):
+            table.add_column(col, justify="left" if col in ("dataset", "model") else "right")
+        for r in rows:
+            a, b = r.cleanlab, r.labelaudit
+            relabel = (
+                "–"
+                if a.relabel_accuracy is None
+                else f"{a.relabel_accuracy:.3f} → {b.relabel_accuracy:.3f}"
+            )
+            table.add_row(
+                r.dataset,
+                r.model,
+                str(r.errors),
+                f"{a.flagged} → {b.flagged}",
+                f"{a.precision:.3f} → {b.precision:.3f}",
+                f"{a.recall:.3f} → {b.recall:.3f}",
+                f"{a.f1:.3f} → {b.f1:.3f}",
+                f"{a.average_precision:.3f} → {b.average_precision:.3f}",
+                relabel,
+            )
+        console.out.print(table)
+        for dataset, sides in summary.items():
+            parts = [
+                f"{key} {sides['cleanlab'][key]:.3f} → {sides['labelaudit'][key]:.3f}"
+                for key in sides["cleanlab"]
+            ]
+            console.out.print(f"mean, {dataset}: " + "; ".join(parts))

@@ -12,6 +12,31 @@ from labelaudit.confident.rank import rank_flagged, scores_for
 from labelaudit.detectors.base import DetectorResult
 from labelaudit.methods import PRUNING_METHODS
 
+SUGGESTIONS = ("argmax", "noise_posterior")
+
+
+def noise_posterior_suggestion(
+    labels: np.ndarray, pred_probs: np.ndarray, joint: np.ndarray
+) -> np.ndarray:
+    """For rows whose label is believed wrong: argmax over j != y of P(j | x) · P(given=y | true=j).
+
+    Bayes' rule with the estimated noise matrix (columns of the confident joint normalised):
+    among the classes the model finds plausible, prefer those that are often mislabelled as the
+    given class. Rows where no other class has any such evidence fall back to the model's best
+    other class.
+    """
+    joint = np.asarray(joint, dtype=np.float64)
+    noise = joint / np.clip(joint.sum(axis=0, keepdims=True), 1e-100, None)  # P(given=i | true=j)
+    rows = np.arange(len(labels))
+    posterior = pred_probs * noise[labels]
+    posterior[rows, labels] = -np.inf
+    fallback = np.array(pred_probs, dtype=np.float64)
+    fallback[rows, labels] = -np.inf
+    best = posterior.argmax(axis=1)
+    no_evidence = posterior[rows, best] <= 0
+    best[no_evidence] = fallback[no_evidence].argmax(axis=1)
+    return best.astype(np.int64)
+
 
 class ConfidentLearning:
     """Flags with a filter_by method, scores and ranks with a rank_by method (cleanlab's defaults)."""
@@ -31,6 +56,8 @@ class ConfidentLearning:
         num_to_remove_per_class: list[int] | None = None,
         min_examples_per_class: int = 1,
         calibrate: bool = True,
+        confident_joint: np.ndarray | None = None,
+        suggestion: str = "argmax",
     ) -> None:
         self.filter_by = filter_by
         self.rank_by = rank_by
@@ -38,13 +65,22 @@ class ConfidentLearning:
         self.num_to_remove_per_class = num_to_remove_per_class
         self.min_examples_per_class = min_examples_per_class
         self.calibrate = calibrate
+        self.confident_joint = confident_joint  # a joint estimated elsewhere (ensemble members)
+        if suggestion not in SUGGESTIONS:
+            raise ValueError(
+                f"suggestion must be one of {', '.join(SUGGESTIONS)}, got {suggestion!r}."
+            )
+        self.suggestion = suggestion
 
     def detect(self, labels: np.ndarray, pred_probs: np.ndarray) -> DetectorResult:
         analysis = ConfidentAnalysis.of(labels, pred_probs)
         calibrated = analysis.calibrated_joint()
         # --no-calibrate: prune with the raw confident joint, as a cleanlab user would by passing
         # compute_confident_joint(calibrate=False) to find_label_issues.
-        joint = calibrated if self.calibrate else analysis.raw_joint()
+        if self.confident_joint is not None:
+            joint = np.asarray(self.confident_joint)
+        else:
+            joint = calibrated if self.calibrate else analysis.raw_joint()
         mask = issue_mask(
             analysis,
             filter_by=self.filter_by,
@@ -56,10 +92,16 @@ class ConfidentLearning:
         scores = scores_for(labels, pred_probs, self.rank_by).astype(np.float64)
         ranking = rank_flagged(mask, labels, pred_probs, self.rank_by)
         _, noise_matrix, _ = estimate_latent(calibrated, labels)  # cleanlab's defaults
+        suggested = analysis.stats.argmax.astype(np.int64)
+        if self.suggestion == "noise_posterior":
+            flagged = np.flatnonzero(mask)
+            suggested[flagged] = noise_posterior_suggestion(
+                labels[flagged], np.asarray(pred_probs[flagged]), joint
+            )
         return DetectorResult(
             label_quality=scores,
             is_label_issue=mask,
-            suggested_label=analysis.stats.argmax.astype(np.int64),
+            suggested_label=suggested,
             ranking=ranking,
             details=_details(calibrated, noise_matrix, analysis.thresholds),
         )

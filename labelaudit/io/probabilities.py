@@ -157,14 +157,10 @@ def check_independent_probabilities(matrix: np.ndarray, source: str) -> np.ndarr
     return matrix
 
 
-def read_probabilities(
+def read_members(
     paths: list[Path], *, logits: bool = False, multi_label: bool = False
-) -> np.ndarray:
-    """Read one or more N×K files; several are averaged as an ensemble.
-
-    The average is np.mean(np.stack(members), axis=0) in float64, exactly what a cleanlab user
-    writes, so the ensemble audit matches cleanlab's on the same average bit for bit.
-    """
+) -> list[np.ndarray]:
+    """Read and check each N×K probability file (an ensemble when several)."""
     members = []
     for path in paths:
         matrix = read_matrix(path)
@@ -184,6 +180,19 @@ def read_probabilities(
                 f"{path}: shape {latest.shape} differs from {paths[0]} with shape {first.shape}; "
                 "ensemble members must describe the same examples and classes."
             )
+    return members
+
+
+def ensemble_mean(members: list[np.ndarray]) -> np.ndarray:
+    """np.mean(np.stack(members), axis=0) in float64, exactly what a cleanlab user writes, so the
+    ensemble audit matches cleanlab's on the same average bit for bit."""
     if len(members) == 1:
         return members[0]
     return np.mean(np.stack([m.astype(np.float64, copy=False) for m in members]), axis=0)
+
+
+def read_probabilities(
+    paths: list[Path], *, logits: bool = False, multi_label: bool = False
+) -> np.ndarray:
+    """Read one or more N×K files; several are averaged as an ensemble (ensemble_mean)."""
+    return ensemble_mean(read_members(paths, logits=logits, multi_label=multi_label))
