@@ -31,6 +31,7 @@ def audit(
     ids: object = None,
     inputs: list[dict[str, Any]] | None = None,
     members: list[np.ndarray] | None = None,
+    device: str = "cpu",
 ) -> Report:
     """Audit labels (N,) against out-of-sample pred_probs (N, K) and return a Report.
 
@@ -40,8 +41,14 @@ def audit(
     matrices, pred_probs being their mean) are given, the number of issues per (given, true)
     pair is the members' mean estimate (see confident/ensemble.py). Any explicit filter_by gives
     exactly cleanlab's answer on pred_probs. class_names (K names) and ids (N values)
-    are carried into the report; inputs records file provenance in its metadata.
+    are carried into the report; inputs records file provenance in its metadata. device='cuda'
+    (or 'auto') moves NumPy probabilities to a GPU through CuPy or PyTorch; arrays of those
+    libraries are used where they are. Every device gives the same answer.
     """
+    if device != "cpu" and isinstance(pred_probs, np.ndarray):
+        from labelaudit.backend import place
+
+        pred_probs = place(pred_probs, device)
     y, P = check_inputs(labels, pred_probs)
     n, k = P.shape
     if class_names is not None and len(class_names) != k:

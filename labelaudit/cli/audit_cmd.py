@@ -118,6 +118,13 @@ def audit_command(
     detector: Annotated[
         str, typer.Option(help="Detector to run (`labelaudit detectors` lists them).")
     ] = "confident_learning",
+    device: Annotated[
+        str,
+        typer.Option(
+            help="Where the full passes over the probabilities run: cpu, cuda (CuPy or PyTorch) "
+            "or auto (cuda when available). Results are identical."
+        ),
+    ] = "cpu",
     multi_label: Annotated[
         bool,
         typer.Option(
@@ -165,6 +172,7 @@ def audit_command(
             id_column=id_column,
             class_names_spec=class_names,
             multi_label=multi_label,
+            device=device,
             json_output=json_output,
             quiet=quiet,
         )
@@ -183,6 +191,7 @@ def _run(
     id_column: str | None,
     class_names_spec: str | None,
     multi_label: bool,
+    device: str,
     json_output: bool,
     quiet: bool,
 ) -> None:
@@ -260,6 +269,7 @@ def _run(
             class_names=label_data.class_names,
             ids=label_data.ids,
             members=members if len(members) > 1 else None,
+            device=device,
         )
         if features["path"] is not None:
             report.metadata["options"]["features"] = {

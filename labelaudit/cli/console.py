@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from labelaudit.errors import LabelAuditError
 
@@ -29,7 +30,7 @@ def handled(*, debug: bool = False, quiet: bool = False) -> Iterator[None]:
 
     def show_warning(message, category, filename, lineno, file=None, line=None):
         if not quiet:
-            err.print(f"[yellow]warning:[/] {message}", highlight=False)
+            err.print(f"[yellow]warning:[/] {escape(str(message))}", highlight=False)
 
     with warnings.catch_warnings():
         warnings.simplefilter("default")
@@ -39,7 +40,7 @@ def handled(*, debug: bool = False, quiet: bool = False) -> Iterator[None]:
         except LabelAuditError as exc:
             if debug:
                 raise
-            err.print(f"[bold red]error:[/] {exc}", highlight=False)
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
             raise typer.Exit(EXIT_BAD_INPUT) from None
         except KeyboardInterrupt:
             err.print("[red]interrupted[/]: no report was written.")
@@ -50,7 +51,7 @@ def handled(*, debug: bool = False, quiet: bool = False) -> Iterator[None]:
             if debug:
                 raise
             err.print(
-                f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
+                f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))}\n"
                 "This is a bug in labelaudit; rerun with --debug for the traceback and report it.",
                 highlight=False,
             )

@@ -50,6 +50,10 @@ class ClassGroups:
 def value_range(matrix: np.ndarray) -> tuple[float, float]:
     """(min, max) of an N×K matrix in one blocked pass; NaN in both when any value is NaN."""
     n, k = matrix.shape
+    if not isinstance(matrix, np.ndarray):  # a backend.DeviceMatrix: reduce on the device
+        from labelaudit.backend import value_range as device_range
+
+        return device_range(matrix, max(1, BLOCK_VALUES // max(k, 1)))
     lo, hi = np.inf, -np.inf
     for rows in row_blocks(n, k):
         block = matrix[rows]

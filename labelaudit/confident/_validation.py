@@ -47,7 +47,22 @@ def as_label_array(labels: object) -> np.ndarray:
 
 
 def as_prob_array(pred_probs: object) -> np.ndarray:
-    """Return pred_probs as a 2-D floating array without copying when it already is one."""
+    """Return pred_probs as a 2-D floating array without copying when it already is one; arrays
+    of other libraries (torch, cupy, ...) stay on their device behind a backend.DeviceMatrix."""
+    from labelaudit.backend import DeviceMatrix, is_device_array
+
+    if is_device_array(pred_probs):
+        pred_probs = DeviceMatrix(pred_probs)
+    if isinstance(pred_probs, DeviceMatrix):
+        if pred_probs.ndim != 2:
+            raise InvalidInputError(
+                f"pred_probs must be a 2-D N×K array, got shape {pred_probs.shape}."
+            )
+        if pred_probs.dtype.kind != "f":
+            raise InvalidInputError(
+                f"pred_probs must be floating point, got dtype {pred_probs.dtype}."
+            )
+        return pred_probs
     P = np.asarray(pred_probs)
     if P.ndim != 2:
         raise InvalidInputError(
@@ -99,6 +114,8 @@ def check_inputs(
 def check_value_range(P: np.ndarray, pmin: float, pmax: float) -> None:
     """Raise, naming the first offending cell, unless pmin..pmax is finite and within [0, 1]
     (plus cleanlab's slack). pmin and pmax may come from any pass that already read P."""
+    if not isinstance(P, np.ndarray):  # locate the bad cell on the host (error path only)
+        P = P[np.arange(P.shape[0])]
     if not (np.isfinite(pmin) and np.isfinite(pmax)):
         row, col = (int(v[0]) for v in np.nonzero(~np.isfinite(P)))
         raise InvalidInputError(

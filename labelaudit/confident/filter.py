@@ -238,4 +238,6 @@ def num_label_issues(
 def find_predicted_neq_given(labels: object, pred_probs: object) -> np.ndarray:
     """argmax(pred_probs) != labels (N,): the simplest baseline, as cleanlab's function."""
     y, P = check_inputs(labels, pred_probs)
+    if not isinstance(P, np.ndarray):
+        P = P[np.arange(P.shape[0])]
     return P.argmax(axis=1) != y

@@ -41,7 +41,13 @@ def row_stats(pred_probs: np.ndarray, thresholds: np.ndarray) -> RowStats:
     row_max = np.empty(n, dtype=pred_probs.dtype)
     confident = np.empty(n, dtype=bool)
     smallest = np.inf
-    for rows in row_blocks(n, k):
+    if not isinstance(pred_probs, np.ndarray):  # backend.DeviceMatrix: the full pass on device
+        from labelaudit.backend import row_pass
+
+        argmax, row_max, confident, smallest = row_pass(
+            pred_probs, np.asarray(cut), max(1, BLOCK_VALUES // max(k, 1))
+        )
+    for rows in row_blocks(n, k) if isinstance(pred_probs, np.ndarray) else ():
         block = pred_probs[rows]
         block_min = block.min()
         if block_min < smallest or np.isnan(block_min):  # NaN, once seen, is kept

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from labelaudit.confident._blocks import ClassGroups, row_blocks
+from labelaudit.confident._blocks import ClassGroups, row_blocks, value_range
 from labelaudit.confident._validation import check_inputs
 from labelaudit.confident.thresholds import self_confidence, thresholds_from_groups
 from labelaudit.errors import ConfigError, InvalidInputError
@@ -51,7 +51,8 @@ def normalized_margin(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
 
 def confidence_weighted_entropy(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
     """Normalised entropy divided by self-confidence, squashed into (0, 1] by log(s + 1) / s."""
-    if np.any(pred_probs < 0) or np.any(pred_probs > 1):
+    low, high = value_range(pred_probs)
+    if low < 0 or high > 1:
         raise InvalidInputError(
             "confidence_weighted_entropy needs every probability in [0, 1]; renormalise the rows."
         )
@@ -72,6 +73,11 @@ def _entropy(block: np.ndarray, log_k: np.floating) -> np.ndarray:
     return -np.sum(xlogy(block, block), axis=1) / log_k
 
 
+def _within_unit(pred_probs) -> bool:
+    low, high = value_range(pred_probs)
+    return low >= 0 and high <= 1
+
+
 def scores_for(
     labels: np.ndarray,
     pred_probs: np.ndarray,
@@ -89,6 +95,8 @@ def scores_for(
             )
         if thresholds is None:
             raise ConfigError("adjust_pred_probs needs the confident thresholds of the full data.")
+        if not isinstance(pred_probs, np.ndarray):  # a device matrix: adjust on the host
+            pred_probs = pred_probs[np.arange(pred_probs.shape[0])]
         pred_probs = adjust_probabilities(pred_probs, thresholds)
     if method == "self_confidence":
         return self_confidence(labels, pred_probs)
@@ -131,9 +139,7 @@ def rank_flagged(
     values cleanlab computes for all N, and np.argsort on them the very same order.
     """
     idx = np.flatnonzero(mask)
-    if method == "confidence_weighted_entropy" and (
-        np.any(pred_probs < 0) or np.any(pred_probs > 1)
-    ):
+    if method == "confidence_weighted_entropy" and not _within_unit(pred_probs):
         raise InvalidInputError(
             "confidence_weighted_entropy needs every probability in [0, 1]; renormalise the rows."
         )

@@ -16,6 +16,8 @@ ABSENT_CLASS_THRESHOLD = 2
 def self_confidence(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
     """P[i, labels[i]] for every row (N,)."""
     n, k = pred_probs.shape
+    if not isinstance(pred_probs, np.ndarray):  # backend.DeviceMatrix: gather on the device
+        return pred_probs.gather(np.arange(n), labels)
     if pred_probs.flags.c_contiguous:  # a flat take is several times faster than 2-D indexing
         return pred_probs.reshape(-1).take(np.arange(n) * k + labels)
     return pred_probs[np.arange(n), labels]

@@ -1,0 +1,179 @@
+"""The engine on other array libraries: the same flags, order and scores as on NumPy.
+
+array-api-strict (always installed with the test extras) and PyTorch's CPU build exercise the
+device code path on the CPU; the CUDA cases are marked `gpu` and skip without one.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import labelaudit
+from labelaudit.methods import FILTER_METHODS, RANK_METHODS
+from tests.test_conformance_generated import make_case
+
+
+def _namespaces():
+    out = []
+    strict = pytest.importorskip("array_api_strict")
+    out.append(pytest.param(lambda a: strict.asarray(a), id="array-api-strict"))
+    try:
+        import torch
+
+        out.append(
+            pytest.param(lambda a: torch.from_numpy(np.ascontiguousarray(a)), id="torch-cpu")
+        )
+        if torch.cuda.is_available():
+            out.append(
+                pytest.param(
+                    lambda a: torch.from_numpy(np.ascontiguousarray(a)).to("cuda"),
+                    id="torch-cuda",
+                    marks=pytest.mark.gpu,
+                )
+            )
+    except ImportError:
+        pass
+    return out
+
+
+CASES = {
+    "planted": make_case(
+        1,
+        1500,
+        12,
+        concentration=1.0,
+        quantum=None,
+        one_hot_share=0.05,
+        missing=1,
+        tiny=1,
+        never_predicted=1,
+        float32=False,
+    ),
+    "ties-float32": make_case(
+        2,
+        800,
+        5,
+        concentration=1.0,
+        quantum=0.1,
+        one_hot_share=0.2,
+        missing=0,
+        tiny=2,
+        never_predicted=0,
+        float32=True,
+    ),
+    "many-classes": make_case(
+        3,
+        3000,
+        300,
+        concentration=0.1,
+        quantum=None,
+        one_hot_share=0.0,
+        missing=0,
+        tiny=0,
+        never_predicted=0,
+        float32=False,
+    ),
+}
+
+
+@pytest.mark.parametrize("convert", _namespaces())
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_device_arrays_give_numpys_answer(convert, case):
+    labels, P = CASES[case]
+    device_P = convert(P)
+    for filter_by in FILTER_METHODS:
+        for ranked in (None, *RANK_METHODS):
+            expected = labelaudit.find_label_issues(
+                labels, P, filter_by=filter_by, return_indices_ranked_by=ranked
+            )
+            got = labelaudit.find_label_issues(
+                labels, device_P, filter_by=filter_by, return_indices_ranked_by=ranked
+            )
+            assert np.array_equal(got, expected), (filter_by, ranked)
+    for method in RANK_METHODS:
+        expected = labelaudit.get_label_quality_scores(labels, P, method=method)
+        assert np.array_equal(
+            labelaudit.get_label_quality_scores(labels, device_P, method=method), expected
+        )
+    assert np.array_equal(
+        labelaudit.compute_confident_joint(labels, device_P),
+        labelaudit.compute_confident_joint(labels, P),
+    )
+    report = labelaudit.audit(labels, device_P)
+    reference = labelaudit.audit(labels, P)
+    for column in ("is_label_issue", "issue_rank", "suggested_label", "label_quality"):
+        assert np.array_equal(report.columns[column], reference.columns[column])
+
+
+@pytest.mark.parametrize("convert", _namespaces())
+def test_device_arrays_are_validated(convert):
+    labels, P = CASES["planted"]
+    bad = P.copy()
+    bad[3, 2] = np.nan
+    with pytest.raises(ValueError, match="row 3, column 2 is nan"):
+        labelaudit.find_label_issues(labels, convert(bad))
+
+
+def test_importing_labelaudit_does_not_import_gpu_libraries():
+    code = (
+        "import sys, numpy as np, labelaudit\n"
+        "labelaudit.find_label_issues(np.array([0, 1, 1, 0]), np.array([[.9, .1], [.2, .8], [.6, .4], [.7, .3]]))\n"
+        "print([m for m in ('torch', 'cupy', 'array_api_compat') if m in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_device_choice(tmp_path):
+    from labelaudit.backend import place
+    from labelaudit.errors import ConfigError
+
+    P = np.full((4, 2), 0.5)
+    assert place(P, "cpu") is P
+    with pytest.raises(ConfigError, match="must be one of"):
+        place(P, "tpu")
+
+
+def test_cuda_request_without_a_gpu_is_a_clear_error(tmp_path):
+    from labelaudit.backend import place
+    from tests.helpers import planted, run_cli
+
+    try:
+        place(np.full((2, 2), 0.5), "cuda")
+        pytest.skip("a CUDA device is available here")
+    except labelaudit.ConfigError:
+        pass
+    labels, P, _ = planted(n=50, k=3)
+    np.save(tmp_path / "l.npy", labels)
+    np.save(tmp_path / "p.npy", P)
+    res = run_cli(
+        "audit",
+        "--labels",
+        tmp_path / "l.npy",
+        "--pred-probs",
+        tmp_path / "p.npy",
+        "--out",
+        tmp_path / "r.parquet",
+        "--device",
+        "cuda",
+    )
+    assert res.exit_code == 2
+    assert "pip install 'labelaudit[gpu]'" in res.stderr
+    assert not (tmp_path / "r.parquet").exists()
+    res = run_cli(
+        "audit",
+        "--labels",
+        tmp_path / "l.npy",
+        "--pred-probs",
+        tmp_path / "p.npy",
+        "--out",
+        tmp_path / "r.parquet",
+        "--device",
+        "auto",
+        "--quiet",
+    )
+    assert res.exit_code == 0
