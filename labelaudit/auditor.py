@@ -49,7 +49,8 @@ def audit(
         from labelaudit.backend import place
 
         pred_probs = place(pred_probs, device)
-    y, P = check_inputs(labels, pred_probs)
+    # Confident learning checks the values inside its own first pass over the matrix.
+    y, P = check_inputs(labels, pred_probs, check_values=detector != DEFAULT_DETECTOR)
     n, k = P.shape
     if class_names is not None and len(class_names) != k:
         raise InvalidInputError(

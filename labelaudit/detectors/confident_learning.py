@@ -8,7 +8,7 @@ import numpy as np
 
 from labelaudit.confident.filter import ConfidentAnalysis, issue_mask
 from labelaudit.confident.latent import estimate_latent
-from labelaudit.confident.rank import rank_flagged, scores_for
+from labelaudit.confident.rank import scores_for
 from labelaudit.detectors.base import DetectorResult
 from labelaudit.methods import PRUNING_METHODS
 
@@ -89,17 +89,19 @@ class ConfidentLearning:
             min_examples_per_class=self.min_examples_per_class,
             confident_joint=joint if self.filter_by in PRUNING_METHODS else None,
         )
-        scores = scores_for(labels, pred_probs, self.rank_by).astype(np.float64)
-        ranking = rank_flagged(mask, labels, pred_probs, self.rank_by)
+        raw_scores = scores_for(labels, pred_probs, self.rank_by)  # P's dtype, as cleanlab's
+        flagged = np.flatnonzero(mask)
+        # Scores depend on their own row only, so the flagged rows' scores are these very
+        # values and np.argsort over them is cleanlab's order (rank_flagged, without rescoring).
+        ranking = flagged[np.argsort(raw_scores[flagged])]
         _, noise_matrix, _ = estimate_latent(calibrated, labels)  # cleanlab's defaults
         suggested = analysis.stats.argmax.astype(np.int64)
         if self.suggestion == "noise_posterior":
-            flagged = np.flatnonzero(mask)
             suggested[flagged] = noise_posterior_suggestion(
                 labels[flagged], np.asarray(pred_probs[flagged]), joint
             )
         return DetectorResult(
-            label_quality=scores,
+            label_quality=raw_scores.astype(np.float64),
             is_label_issue=mask,
             suggested_label=suggested,
             ranking=ranking,
