@@ -75,3 +75,27 @@ def test_audit_rejects_mismatched_names_and_ids():
         labelaudit.audit(labels, P, class_names=["a", "b"])
     with pytest.raises(InvalidInputError, match="49 ids"):
         labelaudit.audit(labels, P, ids=np.arange(49))
+
+
+@pytest.mark.parametrize(
+    "rank_by", ["self_confidence", "normalized_margin", "confidence_weighted_entropy"]
+)
+def test_audit_ranking_is_cleanlabs_order_even_with_float32_ties(rank_by):
+    from tests.test_conformance_generated import make_case
+
+    for seed in range(10):
+        labels, P = make_case(
+            seed,
+            300,
+            5,
+            concentration=1.0,
+            quantum=0.1,
+            one_hot_share=0.2,
+            missing=0,
+            tiny=0,
+            never_predicted=0,
+            float32=True,
+        )
+        report = labelaudit.audit(labels, P, filter_by="prune_by_noise_rate", rank_by=rank_by)
+        expected = labelaudit.find_label_issues(labels, P, return_indices_ranked_by=rank_by)
+        assert np.array_equal(report.issue_order(), expected)
