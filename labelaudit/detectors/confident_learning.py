@@ -6,6 +6,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from labelaudit.confident._blocks import row_blocks
 from labelaudit.confident.filter import ConfidentAnalysis, issue_mask
 from labelaudit.confident.latent import estimate_latent
 from labelaudit.confident.rank import scores_for
@@ -15,27 +16,31 @@ from labelaudit.methods import PRUNING_METHODS
 SUGGESTIONS = ("argmax", "noise_posterior")
 
 
-def noise_posterior_suggestion(
-    labels: np.ndarray, pred_probs: np.ndarray, joint: np.ndarray
-) -> np.ndarray:
+def noise_posterior_suggestion(labels: np.ndarray, pred_probs, joint: np.ndarray) -> np.ndarray:
     """For rows whose label is believed wrong: argmax over j != y of P(j | x) · P(given=y | true=j).
 
     Bayes' rule with the estimated noise matrix (columns of the confident joint normalised):
     among the classes the model finds plausible, prefer those that are often mislabelled as the
     given class. Rows where no other class has any such evidence fall back to the model's best
-    other class.
+    other class. `pred_probs` holds just these rows; they are processed in cache-sized blocks.
     """
     joint = np.asarray(joint, dtype=np.float64)
     noise = joint / np.clip(joint.sum(axis=0, keepdims=True), 1e-100, None)  # P(given=i | true=j)
-    rows = np.arange(len(labels))
-    posterior = pred_probs * noise[labels]
-    posterior[rows, labels] = -np.inf
-    fallback = np.array(pred_probs, dtype=np.float64)
-    fallback[rows, labels] = -np.inf
-    best = posterior.argmax(axis=1)
-    no_evidence = posterior[rows, best] <= 0
-    best[no_evidence] = fallback[no_evidence].argmax(axis=1)
-    return best.astype(np.int64)
+    n, k = len(labels), joint.shape[0]
+    best = np.empty(n, dtype=np.int64)
+    for rows in row_blocks(n, k):
+        y = labels[rows]
+        block = np.asarray(pred_probs[rows], dtype=np.float64)
+        index = np.arange(len(y))
+        posterior = block * noise[y]
+        posterior[index, y] = -np.inf
+        choice = posterior.argmax(axis=1)
+        no_evidence = posterior[index, choice] <= 0
+        if no_evidence.any():
+            block[index, y] = -np.inf
+            choice[no_evidence] = block[no_evidence].argmax(axis=1)
+        best[rows] = choice
+    return best
 
 
 class ConfidentLearning:
@@ -98,7 +103,7 @@ class ConfidentLearning:
         suggested = analysis.stats.argmax.astype(np.int64)
         if self.suggestion == "noise_posterior":
             suggested[flagged] = noise_posterior_suggestion(
-                labels[flagged], np.asarray(pred_probs[flagged]), joint
+                labels[flagged], _Rows(pred_probs, flagged), joint
             )
         return DetectorResult(
             label_quality=raw_scores.astype(np.float64),
@@ -133,3 +138,13 @@ def _details(joint: np.ndarray, noise_matrix: np.ndarray, thresholds: np.ndarray
         if noise_matrix[g, t] > 0
     ]
     return details
+
+
+class _Rows:
+    """A lazy row subset: slicing it gathers only that block of rows (bounded memory)."""
+
+    def __init__(self, matrix, rows: np.ndarray) -> None:
+        self.matrix, self.rows = matrix, rows
+
+    def __getitem__(self, block: slice) -> np.ndarray:
+        return np.asarray(self.matrix[self.rows[block]])
