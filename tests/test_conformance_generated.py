@@ -67,7 +67,7 @@ cases = st.builds(
 )
 
 SETTINGS = settings(
-    max_examples=40,
+    max_examples=100,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -154,3 +154,22 @@ def test_filters_match_cleanlab_long_sweep(case, mepc, frac_noise):
     _, failures = compare_filters(labels, pred_probs, options=options)
     _, more = compare_counts_and_scores(labels, pred_probs)
     assert failures + more == []
+
+
+def test_no_row_with_a_positive_margin_matches_cleanlab():
+    """Every label is its row's maximum (ties included), yet the joint asks for prunes; found by
+    the long sweep."""
+    labels, pred_probs = make_case(
+        1,
+        9,
+        3,
+        concentration=5.0,
+        quantum=0.25,
+        one_hot_share=0.0,
+        missing=1,
+        tiny=0,
+        never_predicted=1,
+        float32=False,
+    )
+    _, failures = compare_filters(labels, pred_probs, options=dict(min_examples_per_class=0))
+    assert failures == []

@@ -145,6 +145,10 @@ def _prune_batch(pred_probs, sc, groups, counts, batch, ordered, starts, per_cla
     col, which = np.nonzero(counts[:, batch])
     cls = batch[which]
     q = counts[col, cls]
+    if len(ordered) == 0:  # no row anywhere has a positive margin: every cell reads its class
+        for cell in range(len(q)):
+            _exact_cell(pred_probs, sc, groups, int(cls[cell]), int(col[cell]), int(q[cell]), mask)
+        return
     width = max(int(per_class[batch].max()), 1)
     offset = np.arange(width)
     valid = offset[None, :] < per_class[cls][:, None]
