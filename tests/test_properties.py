@@ -89,3 +89,20 @@ def test_library_errors_are_value_errors_with_a_sentence():
         labelaudit.find_label_issues(
             labels, P, filter_by="confident_learning", num_to_remove_per_class=[1, 1, 1]
         )
+
+
+def test_results_do_not_depend_on_the_number_of_threads(monkeypatch, data):
+    labels, P, _ = data
+    results = []
+    for threads in ("1", "3"):
+        monkeypatch.setenv("LABELAUDIT_THREADS", threads)
+        results.append(
+            [
+                labelaudit.find_label_issues(
+                    labels, P, filter_by=f, return_indices_ranked_by="self_confidence"
+                )
+                for f in FILTER_METHODS
+            ]
+        )
+    for single, multi in zip(*results, strict=True):
+        assert np.array_equal(single, multi)

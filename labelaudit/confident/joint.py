@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from labelaudit.confident._blocks import BLOCK_VALUES, ClassGroups, row_blocks
+from labelaudit.confident._blocks import BLOCK_VALUES, ClassGroups, for_each, row_blocks
 from labelaudit.confident._validation import check_inputs, check_value_range
 from labelaudit.confident.rounding import round_preserving_row_totals
 from labelaudit.confident.thresholds import self_confidence, thresholds_from_groups
@@ -33,42 +33,55 @@ def row_stats(pred_probs: np.ndarray, thresholds: np.ndarray) -> RowStats:
     cleanlab's guess is the argmax over all K classes when two or more classes pass their
     thresholds, the single confident class when one does, and meaningless (confident=False) when
     none does. Whenever the argmax itself passes, the guess is the argmax either way, so the
-    N×K "above threshold" matrix is only needed for the rows whose argmax does not pass.
+    "above threshold" test of every class is needed only for the rows whose argmax does not
+    pass, and it runs on the block while it is still in cache.
     """
     n, k = pred_probs.shape
     cut = thresholds - THRESHOLD_SLACK  # in the thresholds' dtype, as cleanlab computes it
-    argmax = np.empty(n, dtype=np.intp)
-    row_max = np.empty(n, dtype=pred_probs.dtype)
-    confident = np.empty(n, dtype=bool)
-    smallest = np.inf
+    block_rows = max(1, BLOCK_VALUES // max(k, 1))
     if not isinstance(pred_probs, np.ndarray):  # backend.DeviceMatrix: the full pass on device
         from labelaudit.backend import row_pass
 
-        argmax, row_max, confident, smallest = row_pass(
-            pred_probs, np.asarray(cut), max(1, BLOCK_VALUES // max(k, 1))
-        )
-    for rows in row_blocks(n, k) if isinstance(pred_probs, np.ndarray) else ():
-        block = pred_probs[rows]
-        block_min = block.min()
-        if block_min < smallest or np.isnan(block_min):  # NaN, once seen, is kept
-            smallest = block_min
-        top = block.argmax(axis=1)
-        top_value = np.take_along_axis(block, top[:, None], axis=1)[:, 0]
-        argmax[rows], row_max[rows] = top, top_value
-        confident[rows] = top_value >= cut[top]
+        argmax, row_max, confident, smallest = row_pass(pred_probs, np.asarray(cut), block_rows)
+        guess = argmax.copy()
+        rest = np.flatnonzero(~confident)
+        for start in range(0, len(rest), block_rows):
+            idx = rest[start : start + block_rows]
+            _settle(pred_probs[idx], cut, idx, confident, guess)
+    else:
+        argmax = np.empty(n, dtype=np.intp)
+        row_max = np.empty(n, dtype=pred_probs.dtype)
+        confident = np.empty(n, dtype=bool)
+        guess = np.empty(n, dtype=np.intp)
+
+        def one_block(rows: slice) -> float:
+            block = pred_probs[rows]
+            top = block.argmax(axis=1)
+            top_value = np.take_along_axis(block, top[:, None], axis=1)[:, 0]
+            argmax[rows], row_max[rows], guess[rows] = top, top_value, top
+            ok = top_value >= cut[top]
+            confident[rows] = ok
+            miss = np.flatnonzero(~ok)
+            if len(miss):
+                _settle(block[miss], cut, rows.start + miss, confident, guess)
+            return block.min()
+
+        minima = for_each(one_block, row_blocks(n, k))
+        smallest = np.min(minima) if minima else np.inf  # NaN propagates
     # The same pass validates the values: NaN reaches row_max through argmax, which returns the
     # first NaN, and the minimum is the only extra reduction.
     check_value_range(pred_probs, smallest, row_max.max())
-    guess = argmax.copy()
-    rest = np.flatnonzero(~confident)
-    for start in range(0, len(rest), max(1, BLOCK_VALUES // max(k, 1))):
-        idx = rest[start : start + BLOCK_VALUES // max(k, 1)]
-        above = pred_probs[idx] >= cut
-        n_above = np.count_nonzero(above, axis=1)
-        confident[idx] = n_above > 0
-        single = n_above == 1
-        guess[idx[single]] = above[single].argmax(axis=1)
     return RowStats(argmax=argmax, row_max=row_max, guess=guess, confident=confident)
+
+
+def _settle(values: np.ndarray, cut: np.ndarray, positions: np.ndarray, confident, guess) -> None:
+    """Rows whose argmax misses its threshold: confident iff some class passes; the guess is the
+    single passing class when exactly one passes (with two or more it stays the argmax)."""
+    above = values >= cut
+    n_above = np.count_nonzero(above, axis=1)
+    confident[positions] = n_above > 0
+    single = n_above == 1
+    guess[positions[single]] = above[single].argmax(axis=1)
 
 
 def raw_confident_joint(labels: np.ndarray, stats: RowStats, num_classes: int) -> np.ndarray:

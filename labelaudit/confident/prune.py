@@ -9,10 +9,11 @@ instead of cleanlab's Python loop over K² cells with a full argsort in each.
 from __future__ import annotations
 
 import warnings
+from functools import partial
 
 import numpy as np
 
-from labelaudit.confident._blocks import BLOCK_VALUES, ClassGroups
+from labelaudit.confident._blocks import BLOCK_VALUES, ClassGroups, for_each
 from labelaudit.confident.rounding import round_preserving_row_totals
 from labelaudit.confident.selection import smallest_mask, smallest_rows
 
@@ -117,10 +118,18 @@ def prune_by_noise_rate(
     mask = np.zeros(len(sc), dtype=bool)
     active = np.flatnonzero(cells_per_class > 0)
     small = active[work[active] <= BATCH_CLASS_KEYS]
-    for batch in _batches(small, per_class, cells_per_class):
-        _prune_batch(pred_probs, sc, groups, counts, batch, ordered, starts, per_class, mask)
-    for k in active[work[active] > BATCH_CLASS_KEYS]:
-        _prune_class(pred_probs, sc, candidate, groups, counts, int(k), mask)
+    # Classes are disjoint sets of rows, so they can be pruned on several threads at once.
+    jobs = [
+        partial(
+            _prune_batch, pred_probs, sc, groups, counts, batch, ordered, starts, per_class, mask
+        )
+        for batch in _batches(small, per_class, cells_per_class)
+    ]
+    jobs += [
+        partial(_prune_class, pred_probs, sc, candidate, groups, counts, int(k), mask)
+        for k in active[work[active] > BATCH_CLASS_KEYS]
+    ]
+    for_each(lambda job: job(), jobs)
     return mask
 
 
