@@ -96,7 +96,7 @@ def raw_confident_joint(labels: np.ndarray, stats: RowStats, num_classes: int) -
     if len(y) == 0:
         cj = np.zeros((k, k), dtype=np.int64)
     else:
-        cj = np.bincount(g * k + y, minlength=k * k).astype(np.int64).reshape(k, k).T
+        cj = np.bincount(g * k + y, minlength=k * k).astype(np.int64, copy=False).reshape(k, k).T
     np.fill_diagonal(cj, cj.diagonal().clip(min=1))
     return cj
 
@@ -111,14 +111,14 @@ def calibrate_confident_joint(confident_joint: np.ndarray, labels: object) -> np
     y = np.asarray(labels)
     num_classes = len(confident_joint)
     label_counts = np.bincount(y, minlength=num_classes)
-    calibrated = (
-        confident_joint.T
-        / np.clip(confident_joint.sum(axis=1), a_min=TINY_VALUE, a_max=None)
-        * label_counts
-    ).T
-    calibrated = (
-        calibrated / np.clip(np.sum(calibrated), a_min=TINY_VALUE, a_max=None) * sum(label_counts)
+    # cleanlab's expressions, evaluated in place to avoid K×K temporaries (same roundings).
+    calibrated = confident_joint.T / np.clip(
+        confident_joint.sum(axis=1), a_min=TINY_VALUE, a_max=None
     )
+    calibrated *= label_counts
+    calibrated = calibrated.T
+    calibrated /= np.clip(np.sum(calibrated), a_min=TINY_VALUE, a_max=None)
+    calibrated *= sum(label_counts)
     return round_preserving_row_totals(calibrated)
 
 

@@ -23,6 +23,13 @@ def self_confidence(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
     return pred_probs[np.arange(n), labels]
 
 
+def _mean(values: np.ndarray) -> np.generic:
+    """np.mean of a 1-D float array without its Python wrapper: the same pairwise sum
+    (np.add.reduce) and the same division, `sum.dtype.type(sum / np.intp(n))`."""
+    total = np.add.reduce(values)
+    return total.dtype.type(total / np.intp(len(values)))
+
+
 def thresholds_from_groups(sc: np.ndarray, groups: ClassGroups) -> np.ndarray:
     """Mean self-confidence per class, bit-identical to cleanlab.
 
@@ -32,11 +39,12 @@ def thresholds_from_groups(sc: np.ndarray, groups: ClassGroups) -> np.ndarray:
     as a class is absent, even for float32 input).
     """
     sc_sorted = sc[groups.order]
+    bounds = groups.bounds.tolist()
     means = [
-        np.mean(sc_sorted[groups.bounds[k] : groups.bounds[k + 1]])
-        if groups.counts[k]
+        _mean(sc_sorted[bounds[k] : bounds[k + 1]])
+        if bounds[k + 1] > bounds[k]
         else ABSENT_CLASS_THRESHOLD
-        for k in range(len(groups.counts))
+        for k in range(len(bounds) - 1)
     ]
     return np.clip(means, a_min=THRESHOLD_LOWER_BOUND, a_max=None)
 
