@@ -36,9 +36,13 @@ def prune_count_matrix(
     new_mat[new_mat < 0] = 0
     np.fill_diagonal(new_mat, new_diagonal)
     # Keep only frac_noise of each off-diagonal count, moving the rest back to the diagonal.
-    reduced = new_mat * frac_noise
-    np.fill_diagonal(reduced, new_mat.diagonal())
-    np.fill_diagonal(reduced, new_mat.diagonal() + np.sum(new_mat - reduced, axis=0))
+    # With frac_noise = 1 that is the identity, bit for bit (x * 1.0 == x, x - x == 0), so the
+    # three K×K temporaries are skipped.
+    reduced = new_mat
+    if frac_noise != 1.0:
+        reduced = new_mat * frac_noise
+        np.fill_diagonal(reduced, new_mat.diagonal())
+        np.fill_diagonal(reduced, new_mat.diagonal() + np.sum(new_mat - reduced, axis=0))
     # cleanlab rounds the truncated matrix again here; rounding integers preserving row totals
     # changes nothing, so only its C layout is kept.
     pcm = np.ascontiguousarray(reduced.astype(int))
