@@ -10,6 +10,7 @@ from labelaudit._version import __version__
 from labelaudit.confident._validation import check_inputs
 from labelaudit.detectors import registry
 from labelaudit.errors import ConfigError, InvalidInputError
+from labelaudit.methods import LOW_SCORE_METHODS
 from labelaudit.report import SCHEMA_VERSION, Report, build_columns
 
 DEFAULT_DETECTOR = "confident_learning"
@@ -137,24 +138,17 @@ def audit_multilabel(
     n, k = P.shape
     if class_names is not None and len(class_names) != k:
         raise InvalidInputError(f"{len(class_names)} class names for {k} probability columns.")
-    options = dict(
-        filter_by=filter_by,
-        rank_by=rank_by,
-        frac_noise=frac_noise,
-        num_to_remove_per_class=num_to_remove_per_class,
-        min_examples_per_class=min_examples_per_class,
-        multi_label=True,
-    )
     pruning = dict(
         filter_by=filter_by,
         frac_noise=frac_noise,
         num_to_remove_per_class=num_to_remove_per_class,
         min_examples_per_class=min_examples_per_class,
     )
+    options = {**pruning, "rank_by": rank_by, "multi_label": True}
     ranked = multilabel.find_label_issues(y, P, return_indices_ranked_by=rank_by, **pruning)
     per_class = (
         multilabel.issues_per_class(y, P, **pruning)
-        if filter_by not in ("low_normalized_margin", "low_self_confidence")
+        if filter_by not in LOW_SCORE_METHODS
         else np.zeros_like(y, dtype=bool)
     )
     rank = np.zeros(n, dtype=np.int64)

@@ -62,18 +62,24 @@ def read_labels(
     elif suffix == ".txt":
         raw = _read_text_labels(path)
     else:
-        table = read_table(path, suffix)
-        if label_column not in table.columns:
-            raise InvalidInputError(
-                f"{path}: no column {label_column!r}{_did_you_mean(label_column, table.columns)}; "
-                "choose one with --label-column."
-            )
-        ids, id_name = table_ids(table, id_column, path)
-        raw = _column_values(table[label_column], path, label_column)
+        column, ids, id_name = read_label_table(path, suffix, label_column, id_column)
+        raw = _column_values(column, path, label_column)
     if len(raw) == 0:
         raise InvalidInputError(f"{path}: contains no labels.")
     labels, names = _to_indices(raw, path, class_names)
     return LabelData(labels=labels, class_names=names, ids=ids, id_column=id_name)
+
+
+def read_label_table(path: Path, suffix: str, label_column: str, id_column: str | None):
+    """(label column, ids, id column name) of a .csv/.parquet LABELS table."""
+    table = read_table(path, suffix)
+    if label_column not in table.columns:
+        raise InvalidInputError(
+            f"{path}: no column {label_column!r}{_did_you_mean(label_column, table.columns)}; "
+            "choose one with --label-column."
+        )
+    ids, id_name = table_ids(table, id_column, path)
+    return table[label_column], ids, id_name
 
 
 def table_ids(table, id_column: str | None, path: Path) -> tuple[np.ndarray | None, str | None]:

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from labelaudit.errors import InvalidInputError
-from labelaudit.io.formats import LABEL_SUFFIXES, check_readable, read_npy, read_table
-from labelaudit.io.labels import DEFAULT_LABEL_COLUMN, _did_you_mean, table_ids
+from labelaudit.io.formats import LABEL_SUFFIXES, check_readable, read_npy
+from labelaudit.io.labels import DEFAULT_LABEL_COLUMN, _did_you_mean, read_label_table
 
 SEPARATOR = ";"
 
@@ -47,14 +47,8 @@ def read_multilabels(
         while cells and not cells[-1].strip():
             cells.pop()
     else:
-        table = read_table(path, suffix)
-        if label_column not in table.columns:
-            raise InvalidInputError(
-                f"{path}: no column {label_column!r}{_did_you_mean(label_column, table.columns)}; "
-                "choose one with --label-column."
-            )
-        ids, id_name = table_ids(table, id_column, path)
-        cells = table[label_column].tolist()
+        column, ids, id_name = read_label_table(path, suffix, label_column, id_column)
+        cells = column.tolist()
     tokens = [_split(cell) for cell in cells]
     if not tokens:
         raise InvalidInputError(f"{path}: contains no labels.")
