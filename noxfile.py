@@ -29,6 +29,13 @@ def bench(session: nox.Session) -> None:
     session.run("labelaudit", "bench", "speed", *session.posargs)
 
 
+@nox.session(name="bench_early")
+def bench_early(session: nox.Session) -> None:
+    """Early-learning detectors on digits with planted noise (docs/early-learning.md)."""
+    session.install("-e", ".")
+    session.run("labelaudit", "bench", "early", *session.posargs, env={"OMP_NUM_THREADS": "1"})
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff lint and format check."""

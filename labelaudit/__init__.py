@@ -14,6 +14,7 @@ from labelaudit._version import __version__
 
 _EXPORTS = {
     "audit": "labelaudit.auditor",
+    "audit_dynamics": "labelaudit.dynamics_audit",
     "Report": "labelaudit.report",
     "find_label_issues": "labelaudit.confident",
     "find_predicted_neq_given": "labelaudit.confident",
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
         order_label_issues,
     )
     from labelaudit.detectors import Detector, DetectorResult
+    from labelaudit.dynamics_audit import audit_dynamics
     from labelaudit.errors import ConfigError, InvalidInputError, LabelAuditError
     from labelaudit.report import Report
 

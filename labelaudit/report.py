@@ -120,6 +120,15 @@ class Report:
                 item["suggested_name"] = str(cols["suggested_name"][i])
             top.append(item)
         details = self.metadata.get("details", {})
+        extra: dict[str, Any] = {}
+        if "grade" in cols:
+            grade = cols["grade"]
+            extra["grades"] = {
+                g: int(np.count_nonzero(grade == g)) for g in ("confident", "review")
+            }
+        if "onset_epoch_per_class" in details:
+            extra["onset_epoch_per_class"] = details["onset_epoch_per_class"]
+            extra["warnings"] = details.get("warnings", [])
         return {
             "labelaudit_version": self.metadata.get("labelaudit_version"),
             "detector": self.metadata.get("detector"),
@@ -132,6 +141,7 @@ class Report:
             "noise_matrix": details.get("noise_matrix"),
             "largest_flips": details.get("largest_flips"),
             "options": self.metadata.get("options", {}),
+            **extra,
         }
 
     def to_parquet(self, path: Path) -> None:
@@ -246,9 +256,22 @@ def build_columns(
     columns["suggested_label"] = suggested
     if names is not None:
         columns["suggested_name"] = names[suggested]
-    rows = np.arange(n)
-    columns["suggestion_confidence"] = np.asarray(pred_probs[rows, suggested], dtype=np.float64)
+    if result.suggestion_confidence is not None:
+        confidence = result.suggestion_confidence
+    else:
+        confidence = pred_probs[np.arange(n), suggested]
+    columns["suggestion_confidence"] = np.asarray(confidence, dtype=np.float64)
     columns["label_quality"] = np.asarray(result.label_quality, dtype=np.float64)
     columns["is_label_issue"] = np.asarray(result.is_label_issue, dtype=bool)
     columns["issue_rank"] = rank
+    if result.confident is not None:
+        columns["grade"] = grades(result.is_label_issue, result.confident)
     return columns
+
+
+def grades(flagged: np.ndarray, confident: np.ndarray) -> np.ndarray:
+    """The `grade` column: 'confident' (safe to apply), 'review', or null where not flagged."""
+    grade = np.full(len(flagged), None, dtype=object)
+    grade[flagged] = "review"
+    grade[flagged & confident] = "confident"
+    return grade

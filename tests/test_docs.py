@@ -34,3 +34,16 @@ def test_ci_runs_the_readme_test_command():
     test_command = blocks[1].strip()
     assert test_command.endswith("&& pytest")
     assert test_command in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+
+
+def test_early_learning_examples_run():
+    """Every Python example of docs/early-learning.md runs as written (no downloads)."""
+    import importlib.util
+
+    text = (ROOT / "docs" / "early-learning.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)\n```", text, flags=re.S)
+    assert len(blocks) == 3
+    for block in blocks:
+        if "import torch" in block and importlib.util.find_spec("torch") is None:
+            continue
+        exec(compile(block, "docs/early-learning.md", "exec"), {})

@@ -115,9 +115,29 @@ def audit_command(
         bool,
         typer.Option("--no-calibrate", help="Prune with the raw, uncalibrated confident joint."),
     ] = False,
+    dynamics: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="PATH",
+            help="Training dynamics: per-epoch outputs as an E×N×K .npy, a directory of per-epoch "
+            "N×K .npy files (epoch = the number in the name), or .parquet (epoch, row, K values). "
+            "Runs early-learning detectors; with --pred-probs too, the evidence is combined.",
+            show_default=False,
+        ),
+    ] = None,
+    dynamics_kind: Annotated[
+        str,
+        typer.Option(help="What --dynamics holds: auto (detected), probs or logits."),
+    ] = "auto",
     detector: Annotated[
-        str, typer.Option(help="Detector to run (`labelaudit detectors` lists them).")
-    ] = "confident_learning",
+        list[str] | None,
+        typer.Option(
+            metavar="NAME",
+            help="Detector to run (`labelaudit detectors` lists them); repeat with --dynamics to "
+            "run several (the first decides flags and suggestions, each adds a score column).",
+            show_default="confident_learning; elr with --dynamics",
+        ),
+    ] = None,
     device: Annotated[
         str,
         typer.Option(
@@ -139,13 +159,42 @@ def audit_command(
 ) -> None:
     """Find labels that are probably wrong and write a Parquet report, one row per example.
 
-    Example:
+    Examples:
 
         labelaudit audit --labels labels.npy --pred-probs probs.npy --out report.parquet
+
+        labelaudit audit --labels labels.npy --dynamics epochs/ --out report.parquet
 
     Exit codes: 0 on success (whether or not issues were found), 2 on bad input or usage.
     """
     with console.handled(debug=debug, quiet=quiet):
+        if dynamics is not None:
+            if multi_label or features is not None:
+                raise ConfigError("--dynamics works with single-label --labels (and --pred-probs).")
+            if _non_default_options(filter_by, rank_by, frac_noise, num_to_remove_per_class):
+                raise ConfigError(
+                    "--filter-by, --rank-by and the pruning options apply to confident_learning "
+                    "alone; with --dynamics, confident learning runs with its defaults."
+                )
+            from labelaudit.cli.dynamics_run import run_dynamics_audit
+
+            run_dynamics_audit(
+                labels=labels,
+                dynamics=dynamics,
+                kind=dynamics_kind,
+                detectors=detector,
+                pred_probs=pred_probs or [],
+                out=out,
+                logits=logits,
+                label_column=label_column,
+                id_column=id_column,
+                class_names_spec=class_names,
+                json_output=json_output,
+                quiet=quiet,
+            )
+            return
+        if detector and len(detector) > 1:
+            raise ConfigError("several --detector values need --dynamics (training dynamics).")
         _run(
             labels=labels,
             pred_probs=pred_probs or [],
@@ -166,7 +215,7 @@ def audit_command(
                 min_examples_per_class=min_examples_per_class,
                 calibrate=not no_calibrate,
             ),
-            detector=detector,
+            detector=detector[0] if detector else "confident_learning",
             logits=logits,
             label_column=label_column,
             id_column=id_column,
@@ -329,6 +378,15 @@ def _finish(report, out, roles, digests, hashing, logits, label_column, json_out
         console.out.print(
             f"Report: [bold]{out}[/] ({len(report.columns['row']):,} rows, one per example)"
         )
+
+
+def _non_default_options(filter_by, rank_by, frac_noise, num_to_remove_per_class) -> bool:
+    return (
+        filter_by is not None
+        or rank_by.value != "self_confidence"
+        or frac_noise != 1.0
+        or num_to_remove_per_class is not None
+    )
 
 
 def _non_default(options: dict) -> bool:

@@ -10,7 +10,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-COMMANDS = ("", "audit", "predict", "demo", "detectors", "bench speed", "bench quality")
+COMMANDS = (
+    "",
+    "audit",
+    "predict",
+    "demo",
+    "detectors",
+    "bench speed",
+    "bench quality",
+    "bench early",
+)
 # Fixed rendering so the text is the same on every machine.
 HELP_ENV = {"TERMINAL_WIDTH": "100", "COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
 

@@ -24,6 +24,18 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
         f"({summary['issue_fraction']:.1%}) — detector {summary['detector']}, "
         f"{summary['k']} classes"
     )
+    if "grades" in summary:
+        grades = summary["grades"]
+        console.print(
+            f"{grades['confident']:,} suggestions graded [bold]confident[/] (safe to apply), "
+            f"{grades['review']:,} for review"
+        )
+    if "onset_epoch_per_class" in summary:
+        onsets = summary["onset_epoch_per_class"]
+        console.print(
+            f"Memorisation onset per class (epoch): {', '.join(map(str, onsets[:MAX_CLASSES_SHOWN]))}"
+            + (" …" if len(onsets) > MAX_CLASSES_SHOWN else "")
+        )
     console.print(_per_class_table(summary["per_class"]))
     if summary["top_issues"]:
         console.print(_top_issues_table(summary["top_issues"]))

@@ -19,6 +19,11 @@ class DetectorResult:
     suggested_label: (N,) int, the class the detector would assign.
     ranking: indices of flagged rows, worst first; None means "rank by label_quality".
     details: extra facts for the report metadata (JSON-serialisable), e.g. a noise matrix.
+    confident: (N,) bool, the suggestion is safe to apply without review (the report's `grade`);
+        None when the detector does not grade its suggestions.
+    suggestion_confidence: (N,) probability of the suggestion under the detector's own evidence;
+        None means "read it from pred_probs".
+    columns: extra per-row report columns (name -> (N,) array), e.g. diagnostics.
     """
 
     label_quality: np.ndarray
@@ -26,6 +31,9 @@ class DetectorResult:
     suggested_label: np.ndarray
     ranking: np.ndarray | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    confident: np.ndarray | None = None
+    suggestion_confidence: np.ndarray | None = None
+    columns: dict[str, np.ndarray] = field(default_factory=dict)
 
     def validate(self, n: int, name: str) -> None:
         """Fail loudly when a (plugin) detector breaks the contract."""
@@ -60,3 +68,22 @@ class Detector(Protocol):
     def detect(self, labels: np.ndarray, pred_probs: np.ndarray) -> DetectorResult:
         """labels (N,) int64 in [0, K); pred_probs (N, K) validated probabilities."""
         ...
+
+
+@runtime_checkable
+class DynamicsDetector(Protocol):
+    """A detector over training dynamics (per-epoch outputs) instead of one probability matrix.
+
+    It declares `needs = "dynamics"` and receives the shared analysis of the record
+    (labelaudit.dynamics.TrainingDynamics), so that several detectors read the epochs once.
+    """
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    needs: ClassVar[str]
+
+    def detect_dynamics(self, dynamics: Any) -> DetectorResult: ...
+
+
+def needs_dynamics(detector_class: type) -> bool:
+    return getattr(detector_class, "needs", "pred_probs") == "dynamics"

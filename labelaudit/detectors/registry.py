@@ -15,7 +15,16 @@ from importlib.metadata import entry_points
 from labelaudit.errors import ConfigError
 
 GROUP = "labelaudit.detectors"
-BUILTINS = {"confident_learning": "labelaudit.detectors.confident_learning:ConfidentLearning"}
+_EARLY = "labelaudit.detectors.early_learning"
+BUILTINS = {
+    "confident_learning": "labelaudit.detectors.confident_learning:ConfidentLearning",
+    "elr": f"{_EARLY}:Elr",
+    "adele": f"{_EARLY}:Adele",
+    "aum": f"{_EARLY}:Aum",
+    "cartography": f"{_EARLY}:Cartography",
+    "forgetting": f"{_EARLY}:Forgetting",
+    "learning-time": f"{_EARLY}:LearningTime",
+}
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,83 @@
+"""`labelaudit audit --dynamics`: read labels, per-epoch outputs (and probabilities), audit, write."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from labelaudit.cli import console
+from labelaudit.cli.progress import progress_bar
+from labelaudit.errors import InvalidInputError
+
+
+def run_dynamics_audit(
+    *,
+    labels: Path,
+    dynamics: Path,
+    kind: str,
+    detectors: list[str] | None,
+    pred_probs: list[Path],
+    out: Path,
+    logits: bool,
+    label_column: str,
+    id_column: str | None,
+    class_names_spec: str | None,
+    json_output: bool,
+    quiet: bool,
+) -> None:
+    from labelaudit.cli.audit_cmd import _finish, check_output_path
+    from labelaudit.dynamics import read_dynamics
+    from labelaudit.dynamics_audit import audit_dynamics
+    from labelaudit.io.formats import sha256_of
+    from labelaudit.io.labels import parse_class_names, read_labels
+    from labelaudit.io.probabilities import ensemble_mean, read_members
+
+    check_output_path(out, [labels, *pred_probs, dynamics])
+    with console.stage("Reading labels", quiet=quiet):
+        names = parse_class_names(class_names_spec)
+        label_data = read_labels(
+            labels, label_column=label_column, id_column=id_column, class_names=names
+        )
+    with console.stage(f"Opening {dynamics}", quiet=quiet):
+        record = read_dynamics(dynamics, kind=kind)
+    if len(label_data.labels) != record.n:
+        raise InvalidInputError(
+            f"{labels} has {len(label_data.labels)} labels but {dynamics} has {record.n} "
+            "examples per epoch; they must describe the same examples in the same order."
+        )
+    inferred = label_data.class_names
+    if inferred is not None and class_names_spec is None and len(inferred) != record.k:
+        raise InvalidInputError(
+            f"{labels} names {len(label_data.class_names)} classes but {dynamics} has "
+            f"{record.k}; pass --class-names with all {record.k} names in column order."
+        )
+    probs = None
+    if pred_probs:
+        with console.stage("Reading predicted probabilities", quiet=quiet):
+            probs = ensemble_mean(read_members(pred_probs, logits=logits))
+    roles = [("labels", labels), *(("pred_probs", p) for p in pred_probs)]
+    if not dynamics.is_dir():
+        roles.append(("dynamics", dynamics))
+    hashing = ThreadPoolExecutor(max_workers=1)
+    digests = [hashing.submit(sha256_of, path) for _, path in roles]
+    epochs = len(record)
+    with progress_bar(
+        f"Reading {epochs} epochs of {record.n:,} × {record.k}", 2 * epochs, quiet=quiet
+    ) as advance:
+        state = {"done": 0}
+
+        def progress(done: int, total: int) -> None:
+            advance(done - state["done"])
+            state["done"] = done
+
+        report = audit_dynamics(
+            label_data.labels,
+            record,
+            detectors=detectors,
+            pred_probs=probs,
+            class_names=label_data.class_names,
+            ids=label_data.ids,
+            progress=progress,
+        )
+    report.metadata["options"]["dynamics"] = str(dynamics)
+    _finish(report, out, roles, digests, hashing, logits, label_column, json_output, quiet)
