@@ -15,7 +15,7 @@ from labelaudit.report import Report
 from tests.helpers import digest, run_cli
 
 
-def learning_record(n=240, k=3, e=10, noise=0.25, seed=0):
+def learning_record(n=240, k=3, e=10, noise=0.25, seed=0, jitter=0.3):
     """Synthetic dynamics: clean rows learned early, wrong labels memorised late."""
     rng = np.random.default_rng(seed)
     true = rng.integers(0, k, n)
@@ -28,7 +28,7 @@ def learning_record(n=240, k=3, e=10, noise=0.25, seed=0):
         memorise = max(0.0, (epoch - e / 2) / (e / 2))  # wrong labels fitted late
         logits[epoch, np.arange(n), true] += 3 * learn
         logits[epoch, np.arange(n), labels] += 6 * memorise * flip
-        logits[epoch] += rng.normal(0, 0.3, (n, k))
+        logits[epoch] += rng.normal(0, jitter, (n, k))
     probs = np.exp(logits) / np.exp(logits).sum(axis=2, keepdims=True)
     return labels, probs.astype(np.float32), logits, true
 

@@ -9,7 +9,9 @@ from labelaudit.cli.audit_cmd import audit_command
 from labelaudit.cli.bench_cmd import bench_app
 from labelaudit.cli.demo_cmd import demo_command
 from labelaudit.cli.detectors_cmd import detectors_command
+from labelaudit.cli.gate_cmd import gate_command
 from labelaudit.cli.predict_cmd import predict_command
+from labelaudit.cli.review_cmds import apply_command, diff_command, export_command, report_command
 
 app = typer.Typer(
     name="labelaudit",
@@ -22,6 +24,11 @@ app = typer.Typer(
 )
 app.command("audit")(audit_command)
 app.command("predict")(predict_command)
+app.command("report")(report_command)
+app.command("export")(export_command)
+app.command("apply")(apply_command)
+app.command("diff")(diff_command)
+app.command("gate")(gate_command)
 app.command("demo")(demo_command)
 app.command("detectors")(detectors_command)
 app.add_typer(bench_app, name="bench")

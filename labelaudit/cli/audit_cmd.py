@@ -320,6 +320,7 @@ def _run(
             members=members if len(members) > 1 else None,
             device=device,
         )
+        report.metadata["options"]["id_column"] = label_data.id_column
         if features["path"] is not None:
             report.metadata["options"]["features"] = {
                 k: v for k, v in features.items() if k != "path"

@@ -79,5 +79,5 @@ def run_dynamics_audit(
             ids=label_data.ids,
             progress=progress,
         )
-    report.metadata["options"]["dynamics"] = str(dynamics)
+    report.metadata["options"].update(dynamics=str(dynamics), id_column=label_data.id_column)
     _finish(report, out, roles, digests, hashing, logits, label_column, json_output, quiet)

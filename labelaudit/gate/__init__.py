@@ -1,0 +1,1 @@
+"""The label-quality gate for pre-commit hooks and CI: audit, compare with a baseline, judge."""

@@ -1,0 +1,202 @@
+"""Run the gate: audit as configured, set accepted rows aside, check the limits."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from labelaudit.errors import ConfigError, InvalidInputError
+from labelaudit.gate.baseline import accepted_mask, read_baseline, row_keys, write_baseline
+from labelaudit.gate.config import GateConfig
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    limit: str
+    actual: str
+    passed: bool
+
+
+@dataclass
+class GateResult:
+    report: object
+    checks: list[Check]
+    open_rows: np.ndarray  # flagged and not accepted, most likely wrong first
+    accepted: int
+    key_kind: str
+    keys: list[str] = field(repr=False)
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+
+def run_audit(config: GateConfig):
+    """The audit the configuration describes (the same as `labelaudit audit` would run)."""
+    from labelaudit.auditor import audit
+    from labelaudit.io.labels import read_labels
+    from labelaudit.io.probabilities import ensemble_mean, read_members
+
+    data = read_labels(
+        config.labels,
+        label_column=config.label_column,
+        id_column=config.id_column,
+        class_names=config.class_names,
+    )
+    probs = (
+        ensemble_mean(read_members(config.pred_probs, logits=config.logits))
+        if config.pred_probs
+        else None
+    )
+    if probs is not None and len(probs) != len(data.labels):
+        raise InvalidInputError(
+            f"{config.labels} has {len(data.labels)} labels but {config.pred_probs[0]} has "
+            f"{len(probs)} rows."
+        )
+    if config.dynamics is not None:
+        from labelaudit.dynamics_audit import audit_dynamics
+
+        if config.options:
+            raise ConfigError(
+                f"{config.source}: 'options' apply to confident learning, not dynamics."
+            )
+        report = audit_dynamics(
+            data.labels,
+            config.dynamics,
+            detectors=config.detectors or None,
+            pred_probs=probs,
+            kind=config.dynamics_kind,
+            class_names=data.class_names,
+            ids=data.ids,
+        )
+    else:
+        if len(config.detectors) > 1:
+            raise ConfigError(f"{config.source}: several detectors need 'dynamics'.")
+        detector = config.detectors[0] if config.detectors else "confident_learning"
+        if probs.shape[1] <= int(data.labels.max()):
+            raise InvalidInputError(
+                f"{config.labels}: label {int(data.labels.max())} is outside the "
+                f"{probs.shape[1]} probability columns."
+            )
+        cl_keys = {"filter_by", "rank_by", "frac_noise", "num_to_remove_per_class",
+                   "min_examples_per_class", "calibrate"}  # fmt: skip
+        if detector == "confident_learning":
+            unknown = set(config.options) - cl_keys
+            if unknown:
+                key = sorted(unknown)[0]
+                close = difflib.get_close_matches(key, sorted(cl_keys), n=1)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                raise ConfigError(f"{config.source}: unknown option {key!r}.{hint}")
+            report = audit(
+                data.labels,
+                probs,
+                **config.options,
+                class_names=data.class_names,
+                ids=data.ids,
+                members=None,
+            )
+        else:
+            report = audit(
+                data.labels,
+                probs,
+                detector=detector,
+                detector_options=config.options,
+                class_names=data.class_names,
+                ids=data.ids,
+            )
+    report.metadata["options"]["id_column"] = data.id_column
+    return report
+
+
+def evaluate(config: GateConfig, *, update_baseline: bool = False) -> GateResult:
+    """Audit, write the report for inspection, and check the limits against open issues."""
+    report = run_audit(config)
+    kind, keys = row_keys(report, config.labels)
+    flagged = report.columns["is_label_issue"]
+    current = [k for k, f in zip(keys, flagged, strict=True) if f]
+    if update_baseline:
+        baseline_kind, accepted_keys = kind, set(current)
+    else:
+        baseline_kind, accepted_keys = read_baseline(config.baseline)
+    if baseline_kind is not None and baseline_kind != kind:
+        raise InvalidInputError(
+            f"baseline {config.baseline} keys rows by {baseline_kind} but this audit by {kind}; "
+            "rewrite it with `labelaudit gate --update-baseline`."
+        )
+    accepted = accepted_mask(keys, accepted_keys)
+    open_flags = flagged & ~accepted
+    order = report.issue_order()
+    open_rows = order[open_flags[order]]
+    n = len(flagged)
+    checks = []
+    if config.max_issue_fraction is not None:
+        share = open_flags.sum() / n
+        checks.append(
+            Check(
+                "issue fraction",
+                f"≤ {config.max_issue_fraction:.2%}",
+                f"{share:.2%} ({int(open_flags.sum()):,} of {n:,})",
+                bool(share <= config.max_issue_fraction),
+            )
+        )
+    if config.max_new_issues is not None:
+        count = int(open_flags.sum())
+        checks.append(
+            Check(
+                "new issues",
+                f"≤ {config.max_new_issues:,}",
+                f"{count:,}",
+                count <= config.max_new_issues,
+            )
+        )
+    checks += _class_checks(config, report, open_flags)
+    # Every check could be computed: only now write the report (and the new baseline).
+    config.report.parent.mkdir(parents=True, exist_ok=True)
+    report.to_parquet(config.report)
+    if update_baseline:
+        write_baseline(config.baseline, kind, current)
+    return GateResult(report, checks, open_rows, int((flagged & accepted).sum()), kind, keys)
+
+
+def _class_checks(config: GateConfig, report, open_flags: np.ndarray) -> list[Check]:
+    if not config.max_class_issue_fraction:
+        return []
+    k = int(report.metadata["k"])
+    names = [report.class_name(c) for c in range(k)]
+    given = report.columns["given_label"]
+    totals = np.bincount(given, minlength=k)
+    flags = np.bincount(given[open_flags], minlength=k)
+    limits = {
+        _class_index(name, names, config): limit
+        for name, limit in config.max_class_issue_fraction.items()
+        if name != "*"
+    }
+    default = config.max_class_issue_fraction.get("*")
+    if default is not None:  # '*': every class without a limit of its own
+        limits = {c: limits.get(c, default) for c in range(k)}
+    checks = []
+    for c, limit in sorted(limits.items()):
+        share = flags[c] / totals[c] if totals[c] else 0.0
+        checks.append(
+            Check(
+                f"class {names[c]}",
+                f"≤ {limit:.2%}",
+                f"{share:.2%} ({int(flags[c]):,} of {int(totals[c]):,})",
+                bool(share <= limit),
+            )
+        )
+    return checks
+
+
+def _class_index(name: str, names: list[str], config: GateConfig) -> int:
+    if name in names:
+        return names.index(name)
+    close = difflib.get_close_matches(name, names, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise ConfigError(
+        f"{config.source}: max_class_issue_fraction names class {name!r}, which the audit does "
+        f"not have.{hint} Use '*' for every class."
+    )

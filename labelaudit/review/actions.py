@@ -1,0 +1,194 @@
+"""From a report to action: export flagged rows, apply corrections, compare two audits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from labelaudit.errors import InvalidInputError
+from labelaudit.report import Report
+
+GRADE_CONFIDENT = "confident"
+
+
+def flagged_frame(report: Report, dataset=None, dataset_path: Path | None = None, id_column=None):
+    """Flagged rows ordered by issue_rank: the report's columns, then the dataset's columns."""
+    from labelaudit.review.dataset import align
+
+    frame = report.frame
+    order = report.issue_order()
+    flagged = frame.iloc[order].reset_index(drop=True)
+    if dataset is None:
+        return flagged
+    joined = align(report, dataset, dataset_path, id_column).iloc[order].reset_index(drop=True)
+    id_name = report.metadata.get("options", {}).get("id_column") or "id"
+    if "id" in report.columns:
+        joined = joined.drop(columns=[c for c in (id_column or id_name,) if c in joined.columns])
+    renamed = {c: f"{c}_dataset" for c in joined.columns if c in flagged.columns}
+    return flagged.join(joined.rename(columns=renamed))
+
+
+@dataclass(frozen=True)
+class Changes:
+    """Rows whose label apply() changes, in issue_rank order."""
+
+    rows: np.ndarray
+    ids: np.ndarray | None
+    old: list
+    new: list
+    label_quality: np.ndarray
+    suggestion_confidence: np.ndarray
+    grade: list
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def frame(self):
+        import pandas as pd
+
+        data = {"row": self.rows}
+        if self.ids is not None:
+            data["id"] = self.ids
+        data.update(
+            old=self.old,
+            new=self.new,
+            score=self.label_quality,
+            suggestion_confidence=self.suggestion_confidence,
+            grade=self.grade,
+        )
+        return pd.DataFrame(data)
+
+
+def select_changes(report: Report, min_confidence: float | None) -> np.ndarray:
+    """Rows to relabel, in issue_rank order: flagged, with a different suggestion that is graded
+    confident or whose suggestion_confidence is at least min_confidence."""
+    cols = report.columns
+    if "given_label" not in cols:
+        raise InvalidInputError("apply works on single-label reports; this one is multi-label.")
+    order = report.issue_order()
+    differs = cols["suggested_label"][order] != cols["given_label"][order]
+    chosen = np.zeros(len(order), dtype=bool)
+    if "grade" in cols:
+        chosen |= cols["grade"][order] == GRADE_CONFIDENT
+    if min_confidence is not None:
+        chosen |= cols["suggestion_confidence"][order] >= min_confidence
+    return order[chosen & differs]
+
+
+def plan_apply(report: Report, labels_path: Path, *, min_confidence=None, label_column="label"):
+    """Read LABELS as written, check it is what the report audited, and list the changes."""
+    from labelaudit.review.labels_file import LabelsFile
+
+    if min_confidence is not None and not 0 <= min_confidence <= 1:
+        raise InvalidInputError(f"--min-confidence must be in [0, 1], got {min_confidence}.")
+    file = LabelsFile.read(labels_path, label_column)
+    cols = report.columns
+    n = len(cols["row"])
+    if len(file) != n:
+        raise InvalidInputError(
+            f"{labels_path} has {len(file)} labels but the report describes {n} examples."
+        )
+    names = report.metadata.get("class_names")
+    given_index = cols["given_label"]
+    current = file.as_indices(names)
+    if current is not None:
+        mismatch = np.flatnonzero(current != given_index)
+        if len(mismatch):
+            row = int(mismatch[0])
+            raise InvalidInputError(
+                f"{labels_path}: row {row} holds {file.values[row]!r} but the report audited "
+                f"{_label_text(given_index[row], names)!r}; it is not the file this report "
+                "describes (or it changed since): re-run the audit."
+            )
+    rows = select_changes(report, min_confidence)
+    new_values = [file.encode(int(cols["suggested_label"][r]), names) for r in rows]
+    changes = Changes(
+        rows=rows,
+        ids=cols["id"][rows] if "id" in cols else None,
+        old=[_plain(file.values[r]) for r in rows],
+        new=[_plain(v) for v in new_values],
+        label_quality=cols["label_quality"][rows],
+        suggestion_confidence=cols["suggestion_confidence"][rows],
+        grade=[_plain(cols["grade"][r]) if "grade" in cols else None for r in rows],
+    )
+    return file, changes
+
+
+def changelog_path(out: Path) -> Path:
+    """The change log written beside the corrected labels: NAME.changes.csv."""
+    return out.with_name(out.name.removesuffix(out.suffix) + ".changes.csv")
+
+
+def write_apply(file, changes: Changes, out: Path) -> Path:
+    """Write the corrected labels (same format as the input) and the change log, atomically."""
+    from labelaudit.io.atomic import atomic_path
+
+    log = changelog_path(out)
+    corrected = file.with_changes(changes.rows, changes.new)
+    with atomic_path(log) as tmp_log:
+        changes.frame().to_csv(tmp_log, index=False)
+        with atomic_path(out) as tmp:
+            corrected.write(tmp)
+    return log
+
+
+@dataclass(frozen=True)
+class Diff:
+    newly_flagged: np.ndarray
+    no_longer_flagged: np.ndarray
+    changed_suggestion: np.ndarray
+
+    def as_dict(self) -> dict:
+        return {
+            "newly_flagged": self.newly_flagged.tolist(),
+            "no_longer_flagged": self.no_longer_flagged.tolist(),
+            "changed_suggestion": self.changed_suggestion.tolist(),
+        }
+
+
+def diff_reports(old: Report, new: Report, old_path: Path, new_path: Path) -> Diff:
+    """Row positions newly flagged, no longer flagged, and flagged in both with a new suggestion."""
+    a, b = old.columns, new.columns
+    if len(a["row"]) != len(b["row"]):
+        raise InvalidInputError(
+            f"{old_path} describes {len(a['row'])} examples but {new_path} {len(b['row'])}; "
+            "diff compares two audits of the same examples."
+        )
+    if ("id" in a) != ("id" in b) or ("id" in a and not np.array_equal(a["id"], b["id"])):
+        raise InvalidInputError(
+            f"{old_path} and {new_path} do not list the same ids in the same order."
+        )
+    if ("given_label" in a) != ("given_label" in b):
+        raise InvalidInputError("diff compares two single-label or two multi-label reports.")
+    fa, fb = a["is_label_issue"], b["is_label_issue"]
+    key = "suggested_label" if "suggested_label" in a else None
+    if key:
+        changed = fa & fb & (a[key] != b[key])
+    else:
+        changed = (
+            fa
+            & fb
+            & np.array(
+                [
+                    set(x.tolist()) != set(y.tolist())
+                    for x, y in zip(a["suggested_labels"], b["suggested_labels"], strict=True)
+                ]
+            )
+        )
+    rank = np.where(b["issue_rank"] > 0, b["issue_rank"], np.iinfo(np.int64).max)
+    newly = np.flatnonzero(fb & ~fa)
+    return Diff(
+        newly_flagged=newly[np.argsort(rank[newly], kind="stable")],
+        no_longer_flagged=np.flatnonzero(fa & ~fb),
+        changed_suggestion=np.flatnonzero(changed),
+    )
+
+
+def _label_text(index: int, names) -> str:
+    return str(names[index]) if names else str(index)
+
+
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
