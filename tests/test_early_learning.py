@@ -224,3 +224,15 @@ def test_bench_early_cli_prints_every_detector_and_refuses_bad_settings():
         assert 0.5 < r["auroc"] <= 1
     bad = run_cli("bench", "early", "--settings", "diagonal:0.2")
     assert bad.exit_code == 2 and "settings look like" in bad.stderr
+
+
+def test_a_class_never_learned_is_reported():
+    labels = np.arange(300) % 3
+    record = np.full((8, 300, 3), 0.05)
+    record[:, labels == 0, 0] = 0.9
+    record[:, labels == 1, 1] = 0.9
+    record[:, labels == 2, 0] = 0.9  # the model never predicts class 2
+    record /= record.sum(axis=2, keepdims=True)
+    with pytest.warns(WeakEvidenceWarning, match="never rose above 10%"):
+        report = audit_dynamics(labels, record)
+    assert "never rose" in " ".join(report.metadata["details"]["warnings"])

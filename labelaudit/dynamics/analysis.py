@@ -30,6 +30,7 @@ FEW_EPOCHS = 5
 # The model must agree with the given labels this much more often than always predicting the
 # largest class at some epoch; otherwise it learned nothing and its outputs carry no evidence.
 MIN_LEARNING_GAIN = 0.05
+NEVER_ROSE = 0.1  # a class whose IoU with the given labels stays below this was never learned
 
 
 class WeakEvidenceWarning(UserWarning):
@@ -263,6 +264,13 @@ def _class_onsets(curves, preds, labels, numbers, ratio, warnings):
         warnings.append(
             f"no memorisation onset found for {len(missing)} of {k} classes (their agreement "
             f"curve never flattened); they use {text}."
+        )
+    flat = [c for c in range(k) if counts[c] and curves[:, c].max() < NEVER_ROSE]
+    if flat:
+        warnings.append(
+            f"the agreement curve of {len(flat)} class(es) never rose above {NEVER_ROSE:.0%} "
+            f"(first: class {flat[0]}): the model never learned them, so their rows rest on "
+            "weak evidence."
         )
     onset[onset < 0] = 0  # absent classes: no rows use them
     late = [c for c in range(k) if onset[c] > e / 2 and sources[c] == "fit"]
