@@ -99,6 +99,8 @@ class DeviceMatrix:
 
 def value_range(P: DeviceMatrix, block_rows: int) -> tuple[float, float]:
     """(min, max) of a device matrix, NaN in both when any value is NaN."""
+    if hasattr(P, "value_range"):  # matrices with their own distributed pass (engines/)
+        return P.value_range()
     lo, hi = np.inf, -np.inf
     for start in range(0, P.shape[0], block_rows):
         block = P.array[start : min(start + block_rows, P.shape[0]), ...]
@@ -118,6 +120,8 @@ def _device(x: Any) -> Any:
 
 def row_pass(P: DeviceMatrix, cut: np.ndarray, block_rows: int):
     """(argmax, row max, argmax passes its threshold, global min) computed on the device."""
+    if hasattr(P, "row_pass"):  # matrices with their own distributed pass (engines/)
+        return P.row_pass(cut)
     xp, array = P.xp, P.array
     device = _device(array)
     cut_d = xp.asarray(cut, device=device)

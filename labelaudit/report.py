@@ -73,7 +73,7 @@ class Report:
     def summary(self) -> dict[str, Any]:
         """A JSON-serialisable digest: counts, per-class flags, the top issues, the noise matrix."""
         cols = self.columns
-        n = len(cols["row"])
+        n = int(self.metadata.get("n", len(cols["row"])))  # --only-flagged files hold fewer rows
         k = int(self.metadata["k"])
         flagged = cols["is_label_issue"]
         multi = "given_labels" in cols
@@ -87,7 +87,9 @@ class Report:
                 flags[classes] += 1
         else:
             given = cols["given_label"]
-            totals = np.bincount(given, minlength=k)
+            totals = np.asarray(
+                self.metadata.get("class_counts") or np.bincount(given, minlength=k)
+            )
             flags = np.bincount(given[flagged], minlength=k)
         per_class = [
             {
@@ -144,21 +146,31 @@ class Report:
             **extra,
         }
 
-    def to_parquet(self, path: Path) -> None:
-        """Write atomically: a temporary file in the same directory, renamed when complete."""
+    def to_parquet(
+        self, path: Path, *, only_flagged: bool = False, row_group_size: int | None = None
+    ) -> None:
+        """Write atomically: a temporary file in the same directory, renamed when complete.
+
+        only_flagged keeps just the flagged rows (same schema and metadata); row_group_size sets
+        the rows per Parquet row group (readers of large reports can then read it in pieces).
+        """
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         from labelaudit.io.arrow import lists_to_arrow, names_to_arrow, to_arrow
 
         names = self.metadata.get("class_names")
+        columns = self.columns
+        if only_flagged:
+            keep = np.flatnonzero(self.columns["is_label_issue"])
+            columns = {name: values[keep] for name, values in self.columns.items()}
         arrays, pandas_columns = [], []
-        for name, values in self.columns.items():
+        for name, values in columns.items():
             if name == "issue_rank":
                 arrays.append(to_arrow(values, null_mask=values == 0))
                 numpy_type, pandas_type = "Int64", "int64"
             elif name in NAME_COLUMNS:
-                codes = self.columns[name.replace("_name", "_label")]
+                codes = columns[name.replace("_name", "_label")]
                 arrays.append(names_to_arrow(codes, [str(x) for x in names]))
                 numpy_type, pandas_type = "string", "unicode"
             elif name in LIST_COLUMNS:
@@ -179,13 +191,20 @@ class Report:
             )
         # pandas reads this to restore the nullable Int64 and string dtypes.
         pandas_meta = {"index_columns": [], "column_indexes": [], "columns": pandas_columns}
+        meta = dict(self.metadata)
+        if only_flagged:
+            meta["only_flagged"] = True
+            if "given_label" in self.columns:  # the per-class totals the summary needs
+                meta["class_counts"] = np.bincount(
+                    self.columns["given_label"], minlength=int(meta["k"])
+                ).tolist()
         metadata = {
             b"pandas": json.dumps(pandas_meta).encode(),
-            METADATA_KEY: json.dumps(self.metadata, default=_jsonable).encode(),
+            METADATA_KEY: json.dumps(meta, default=_jsonable).encode(),
         }
-        table = pa.Table.from_arrays(arrays, names=list(self.columns), metadata=metadata)
+        table = pa.Table.from_arrays(arrays, names=list(columns), metadata=metadata)
         with atomic_path(Path(path)) as tmp:
-            pq.write_table(table, tmp)
+            pq.write_table(table, tmp, row_group_size=row_group_size)
 
     @classmethod
     def read_parquet(cls, path: Path) -> Report:
@@ -259,7 +278,9 @@ def build_columns(
     if result.suggestion_confidence is not None:
         confidence = result.suggestion_confidence
     else:
-        confidence = pred_probs[np.arange(n), suggested]
+        from labelaudit.confident.thresholds import self_confidence
+
+        confidence = self_confidence(suggested, pred_probs)  # P[i, suggested[i]], blocked
     columns["suggestion_confidence"] = np.asarray(confidence, dtype=np.float64)
     columns["label_quality"] = np.asarray(result.label_quality, dtype=np.float64)
     columns["is_label_issue"] = np.asarray(result.is_label_issue, dtype=bool)

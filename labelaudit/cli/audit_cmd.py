@@ -31,12 +31,13 @@ def audit_command(
         ),
     ],
     pred_probs: Annotated[
-        list[Path] | None,
+        list[str] | None,
         typer.Option(
             "--pred-probs",
             metavar="PATH",
             help="Out-of-sample predicted probabilities, N×K: .npy, .csv or .parquet (K numeric "
-            "columns or one list column). Repeat to average an ensemble.",
+            "columns or one list column). Repeat to average an ensemble. With --engine dask, "
+            "also any URL that fsspec reads.",
             show_default=False,
         ),
     ] = None,
@@ -153,6 +154,44 @@ def audit_command(
             "an N×K 0/1 .npy; probabilities are independent per class.",
         ),
     ] = False,
+    block_rows: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Rows per block when reading Parquet probabilities and per row group of the "
+            "report.",
+            show_default="chosen from available memory",
+        ),
+    ] = None,
+    in_memory: Annotated[
+        bool,
+        typer.Option(
+            "--in-memory",
+            help="Load .npy probabilities whole instead of memory-mapping them with a bounded "
+            "resident set (docs/scaling.md).",
+        ),
+    ] = False,
+    only_flagged: Annotated[
+        bool,
+        typer.Option(
+            "--only-flagged", help="Write only the flagged rows to the report (same schema)."
+        ),
+    ] = False,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="Where the passes over the probabilities run: local (this process) or dask "
+            "(a Dask cluster; docs/scaling.md). Results are identical.",
+        ),
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ADDRESS",
+            help="With --engine dask: the scheduler to use, e.g. tcp://10.0.0.5:8786.",
+            show_default="a LocalCluster started for the run",
+        ),
+    ] = None,
     json_output: Json = False,
     quiet: Quiet = False,
     debug: Debug = False,
@@ -167,7 +206,10 @@ def audit_command(
 
     Exit codes: 0 on success (whether or not issues were found), 2 on bad input or usage.
     """
-    with console.handled(debug=debug, quiet=quiet):
+    from labelaudit.io.stream import bounded_residency
+
+    writing = {"only_flagged": only_flagged, "block_rows": block_rows}
+    with console.handled(debug=debug, quiet=quiet), bounded_residency():
         if dynamics is not None:
             if multi_label or features is not None:
                 raise ConfigError("--dynamics works with single-label --labels (and --pred-probs).")
@@ -183,7 +225,7 @@ def audit_command(
                 dynamics=dynamics,
                 kind=dynamics_kind,
                 detectors=detector,
-                pred_probs=pred_probs or [],
+                pred_probs=[Path(p) for p in pred_probs or []],
                 out=out,
                 logits=logits,
                 label_column=label_column,
@@ -191,13 +233,49 @@ def audit_command(
                 class_names_spec=class_names,
                 json_output=json_output,
                 quiet=quiet,
+                writing=writing,
             )
             return
         if detector and len(detector) > 1:
             raise ConfigError("several --detector values need --dynamics (training dynamics).")
+        if engine not in ("local", "dask"):
+            raise ConfigError(f"--engine must be local or dask, got {engine!r}.")
+        if scheduler is not None and engine != "dask":
+            raise ConfigError("--scheduler needs --engine dask.")
+        if engine == "dask":
+            from labelaudit.cli.dask_run import run_dask_audit
+
+            if features is not None or multi_label or device != "cpu" or in_memory:
+                raise ConfigError(
+                    "--engine dask audits --pred-probs (single-label) on the cluster; it does not "
+                    "combine with --features, --multi-label, --device or --in-memory."
+                )
+            run_dask_audit(
+                labels=labels,
+                pred_probs=pred_probs or [],
+                scheduler=scheduler,
+                out=out,
+                options=dict(
+                    filter_by=None if filter_by is None else filter_by.value,
+                    rank_by=rank_by.value,
+                    frac_noise=frac_noise,
+                    num_to_remove_per_class=_parse_counts(num_to_remove_per_class),
+                    min_examples_per_class=min_examples_per_class,
+                    calibrate=not no_calibrate,
+                ),
+                detector=detector[0] if detector else "confident_learning",
+                logits=logits,
+                label_column=label_column,
+                id_column=id_column,
+                class_names_spec=class_names,
+                json_output=json_output,
+                quiet=quiet,
+                writing=writing,
+            )
+            return
         _run(
             labels=labels,
-            pred_probs=pred_probs or [],
+            pred_probs=[Path(p) for p in pred_probs or []],
             features=dict(
                 path=features,
                 model=model,
@@ -224,6 +302,8 @@ def audit_command(
             device=device,
             json_output=json_output,
             quiet=quiet,
+            in_memory=in_memory,
+            writing=writing,
         )
 
 
@@ -243,6 +323,8 @@ def _run(
     device: str,
     json_output: bool,
     quiet: bool,
+    in_memory: bool = False,
+    writing: dict | None = None,
 ) -> None:
     import numpy as np
 
@@ -272,7 +354,9 @@ def _run(
         report = _audit_multilabel(
             labels, pred_probs, options, logits, label_column, id_column, class_names_spec, quiet
         )
-        _finish(report, out, roles, digests, hashing, logits, label_column, json_output, quiet)
+        _finish(
+            report, out, roles, digests, hashing, logits, label_column, json_output, quiet, writing
+        )
         return
     with console.stage("Reading labels", quiet=quiet):
         names = parse_class_names(class_names_spec)
@@ -299,7 +383,12 @@ def _run(
         source = features["path"]
     else:
         with console.stage("Reading predicted probabilities", quiet=quiet):
-            members = read_members(pred_probs, logits=logits)
+            members = read_members(
+                pred_probs,
+                logits=logits,
+                in_memory=in_memory,
+                block_rows=(writing or {}).get("block_rows"),
+            )
             probs = ensemble_mean(members)
         source = pred_probs[0]
     if len(label_data.labels) != len(probs):
@@ -325,7 +414,7 @@ def _run(
             report.metadata["options"]["features"] = {
                 k: v for k, v in features.items() if k != "path"
             }
-    _finish(report, out, roles, digests, hashing, logits, label_column, json_output, quiet)
+    _finish(report, out, roles, digests, hashing, logits, label_column, json_output, quiet, writing)
 
 
 def _audit_multilabel(
@@ -358,9 +447,14 @@ def _audit_multilabel(
         )
 
 
-def _finish(report, out, roles, digests, hashing, logits, label_column, json_output, quiet):
+def _finish(
+    report, out, roles, digests, hashing, logits, label_column, json_output, quiet, writing=None
+):
     """Record provenance, write the report atomically, and print the summary."""
     from labelaudit.cli.render import print_json, print_summary
+    from labelaudit.io.stream import default_block_rows
+
+    writing = writing or {}
 
     report.metadata["options"].update(logits=logits, label_column=label_column)
     report.metadata["inputs"] = [
@@ -369,7 +463,11 @@ def _finish(report, out, roles, digests, hashing, logits, label_column, json_out
     ]
     hashing.shutdown()
     with console.stage(f"Writing {out}", quiet=quiet):
-        report.to_parquet(out)
+        report.to_parquet(
+            out,
+            only_flagged=writing.get("only_flagged", False),
+            row_group_size=writing.get("block_rows") or default_block_rows(16),
+        )
     summary = report.summary()
     summary["report"] = str(out)
     if json_output:

@@ -24,6 +24,7 @@ def run_dynamics_audit(
     class_names_spec: str | None,
     json_output: bool,
     quiet: bool,
+    writing: dict | None = None,
 ) -> None:
     from labelaudit.cli.audit_cmd import _finish, check_output_path
     from labelaudit.dynamics import read_dynamics
@@ -80,4 +81,4 @@ def run_dynamics_audit(
             progress=progress,
         )
     report.metadata["options"].update(dynamics=str(dynamics), id_column=label_data.id_column)
-    _finish(report, out, roles, digests, hashing, logits, label_column, json_output, quiet)
+    _finish(report, out, roles, digests, hashing, logits, label_column, json_output, quiet, writing)

@@ -24,6 +24,7 @@ COMMANDS = (
     "bench speed",
     "bench quality",
     "bench early",
+    "bench scale",
 )
 # Fixed rendering so the text is the same on every machine.
 HELP_ENV = {"TERMINAL_WIDTH": "100", "COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}

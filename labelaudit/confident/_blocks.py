@@ -35,9 +35,36 @@ def _pool(workers: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="labelaudit")
 
 
+# Called after every block of work while set (io/stream.py: release memory-mapped pages, so
+# that a pass over a file larger than memory keeps only a few blocks resident).
+_block_hook: Callable[[], None] | None = None
+
+
+def set_block_hook(hook: Callable[[], None] | None) -> None:
+    global _block_hook
+    _block_hook = hook
+
+
+def block_done() -> None:
+    """Mark one block of work done inside a job (lets the block hook run; see set_block_hook)."""
+    hook = _block_hook
+    if hook is not None:
+        hook()
+
+
 def for_each(fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
     """fn over items on the worker threads (in order of items); sequential with one thread."""
     items = list(items)
+    hook = _block_hook
+    if hook is not None:
+        work = fn
+
+        def fn(item: Any) -> Any:
+            try:
+                return work(item)
+            finally:
+                hook()
+
     workers = threads()
     if workers == 1 or len(items) < 2:
         return [fn(item) for item in items]
@@ -49,6 +76,8 @@ def row_blocks(n: int, k: int) -> Iterator[slice]:
     step = max(1, BLOCK_VALUES // max(k, 1))
     for start in range(0, n, step):
         yield slice(start, min(n, start + step))
+        if _block_hook is not None:  # the consumer has finished with this block
+            _block_hook()
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from functools import partial
 
 import numpy as np
 
-from labelaudit.confident._blocks import BLOCK_VALUES, ClassGroups, for_each
+from labelaudit.confident._blocks import BLOCK_VALUES, ClassGroups, block_done, for_each
 from labelaudit.confident.rounding import round_preserving_row_totals
 from labelaudit.confident.selection import smallest_mask, smallest_rows
 
@@ -127,7 +127,7 @@ def prune_by_noise_rate(
         partial(
             _prune_batch, pred_probs, sc, groups, counts, batch, ordered, starts, per_class, mask
         )
-        for batch in _batches(small, per_class, cells_per_class)
+        for batch in _batches(small, per_class, cells_per_class, BLOCK_VALUES // len(pcm))
     ]
     jobs += [
         partial(_prune_class, pred_probs, sc, candidate, groups, counts, int(k), mask)
@@ -137,18 +137,22 @@ def prune_by_noise_rate(
     return mask
 
 
-def _batches(classes: np.ndarray, per_class: np.ndarray, cells: np.ndarray):
-    """Split classes, sorted by candidate count, into batches of about BLOCK_VALUES keys."""
+def _batches(classes: np.ndarray, per_class: np.ndarray, cells: np.ndarray, row_limit: int):
+    """Split classes, sorted by candidate count, into batches of about BLOCK_VALUES keys whose
+    candidate rows hold at most about BLOCK_VALUES values (row_limit rows), so one batch reads
+    a block's worth of the matrix."""
     classes = classes[np.argsort(per_class[classes], kind="stable")]
     batch: list[int] = []
-    total_cells = 0
+    total_cells = total_rows = 0
     for k in classes.tolist():
         width = max(int(per_class[k]), 1)
-        if batch and (total_cells + cells[k]) * width > BLOCK_VALUES:
+        too_many_keys = (total_cells + cells[k]) * width > BLOCK_VALUES
+        if batch and (too_many_keys or total_rows + width > row_limit):
             yield np.array(batch)
-            batch, total_cells = [], 0
+            batch, total_cells, total_rows = [], 0, 0
         batch.append(k)
         total_cells += int(cells[k])
+        total_rows += width
     if batch:
         yield np.array(batch)
 
@@ -194,3 +198,4 @@ def _exact_cell(pred_probs, sc, groups, k, j, q, mask, *, sc_k=None) -> None:
     members = groups.members(k)
     sc_k = sc[members] if sc_k is None else sc_k
     mask[members[smallest_mask(-(pred_probs[members, j] - sc_k), q)]] = True
+    block_done()  # a read of a whole class: let streamed inputs release their pages

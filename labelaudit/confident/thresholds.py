@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from labelaudit.confident._blocks import ClassGroups
+from labelaudit.confident._blocks import BLOCK_VALUES, ClassGroups, for_each, row_blocks
 from labelaudit.confident._validation import check_inputs
 
 # cleanlab's CONFIDENT_THRESHOLDS_LOWER_BOUND: thresholds are clipped below at 2 * 1e-6.
@@ -13,11 +13,26 @@ THRESHOLD_LOWER_BOUND = 2e-6
 ABSENT_CLASS_THRESHOLD = 2
 
 
+# Above this many values, gathers run in row blocks: one value per row still touches every page
+# of the matrix, and a single NumPy call would keep all of them resident until it returns
+# (io/stream.py releases mapped pages between blocks).
+BLOCKED_GATHER_VALUES = BLOCK_VALUES * 64
+
+
 def self_confidence(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
-    """P[i, labels[i]] for every row (N,)."""
+    """P[i, labels[i]] for every row (N,); with `labels` any column per row, a row-wise pick."""
     n, k = pred_probs.shape
     if not isinstance(pred_probs, np.ndarray):  # backend.DeviceMatrix: gather on the device
         return pred_probs.gather(np.arange(n), labels)
+    if n * k > BLOCKED_GATHER_VALUES:
+        out = np.empty(n, dtype=pred_probs.dtype)
+
+        def pick(rows: slice) -> None:
+            block = pred_probs[rows]
+            out[rows] = block[np.arange(block.shape[0]), labels[rows]]
+
+        for_each(pick, row_blocks(n, k))
+        return out
     if pred_probs.flags.c_contiguous:  # a flat take is several times faster than 2-D indexing
         return pred_probs.reshape(-1).take(np.arange(n) * k + labels)
     return pred_probs[np.arange(n), labels]

@@ -67,12 +67,17 @@ def read_npy(path: Path, *, mmap: bool = False):
     """np.load without pickles, with a readable error for truncated or foreign files.
 
     mmap=True maps the file read-only instead of copying it into memory: the audit reads it
-    once or twice in blocks, and the page cache serves those reads without a private copy.
+    once or twice in blocks, and the page cache serves those reads without a private copy
+    (io/stream.py keeps the mapped pages from piling up in the resident set).
     """
     import numpy as np
 
+    if mmap:
+        from labelaudit.io.stream import map_npy
+
+        return map_npy(path)  # pages released while stream.bounded_residency runs
     try:
-        return np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
+        return np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
         raise InvalidInputError(f"{path}: not a readable .npy array ({_first_line(exc)}).") from exc
 

@@ -28,13 +28,22 @@ class ProbabilityWarning(UserWarning):
     """Inputs were repaired (renormalised or clipped) before the audit."""
 
 
-def read_matrix(path: Path) -> np.ndarray:
+def read_matrix(
+    path: Path, *, in_memory: bool = False, block_rows: int | None = None
+) -> np.ndarray:
     """Read an N×K numeric matrix from .npy, .csv (K numeric columns) or .parquet (K numeric
-    columns or one list column)."""
+    columns or one list column).
+
+    .npy files are memory-mapped (io/stream.py), or loaded whole with in_memory. Parquet files
+    with numeric columns are read one row group batch (block_rows rows) at a time into a matrix
+    that is spilled to a temporary file when it would not fit comfortably in memory.
+    """
     path = Path(path)
     suffix = check_readable(path, PROB_SUFFIXES, "probabilities")
     if suffix == ".npy":
-        matrix = read_npy(path, mmap=True)
+        matrix = read_npy(path, mmap=not in_memory)
+    elif suffix == ".parquet" and (streamed := _parquet_matrix(path, block_rows)) is not None:
+        matrix = streamed
     else:
         table = read_table(path, suffix)
         matrix = _table_to_matrix(table, path)
@@ -51,6 +60,46 @@ def read_matrix(path: Path) -> np.ndarray:
             f"{path}: has {matrix.shape[1]} column(s); at least 2 classes are needed."
         )
     return matrix if matrix.dtype.kind == "f" else matrix.astype(np.float64)
+
+
+def _parquet_matrix(path: Path, block_rows: int | None) -> np.ndarray | None:
+    """K numeric Parquet columns read in batches; None for other layouts (list columns...)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from labelaudit.io.stream import spill_matrix
+
+    try:
+        parquet = pq.ParquetFile(path)
+    except Exception as exc:
+        raise InvalidInputError(f"{path}: not a readable Parquet file ({exc}).") from exc
+    schema = parquet.schema_arrow
+    numeric = [pa.types.is_integer(f.type) or pa.types.is_floating(f.type) for f in schema]
+    if len(schema) < 2 or not all(numeric):
+        return None
+    n, k = parquet.metadata.num_rows, len(schema)
+    all_float32 = all(f.type == pa.float32() for f in schema)
+    dtype = np.float32 if all_float32 else np.float64
+    matrix = spill_matrix((n, k), dtype)
+    start = 0
+    try:
+        for batch in parquet.iter_batches(batch_size=block_rows or 65536):
+            rows = batch.num_rows
+            for c in range(k):
+                column = batch.column(c)
+                if column.null_count:
+                    row = start + int(
+                        np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0]
+                    )
+                    raise InvalidInputError(
+                        f"{path}: row {row}, column {schema.names[c]!r} is empty; probabilities "
+                        "must be numbers."
+                    )
+                matrix[start : start + rows, c] = column.to_numpy()
+            start += rows
+    except OSError as exc:
+        raise InvalidInputError(f"{path}: not a readable Parquet file ({exc}).") from exc
+    return matrix
 
 
 def _table_to_matrix(table, path: Path) -> np.ndarray:
@@ -158,12 +207,17 @@ def check_independent_probabilities(matrix: np.ndarray, source: str) -> np.ndarr
 
 
 def read_members(
-    paths: list[Path], *, logits: bool = False, multi_label: bool = False
+    paths: list[Path],
+    *,
+    logits: bool = False,
+    multi_label: bool = False,
+    in_memory: bool = False,
+    block_rows: int | None = None,
 ) -> list[np.ndarray]:
     """Read and check each N×K probability file (an ensemble when several)."""
     members = []
     for path in paths:
-        matrix = read_matrix(path)
+        matrix = read_matrix(path, in_memory=in_memory, block_rows=block_rows)
         if logits:
             finite = np.isfinite(matrix)
             if not finite.all():

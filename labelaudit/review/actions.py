@@ -81,6 +81,8 @@ def plan_apply(report: Report, labels_path: Path, *, min_confidence=None, label_
     """Read LABELS as written, check it is what the report audited, and list the changes."""
     from labelaudit.review.labels_file import LabelsFile
 
+    refuse_partial(report, "apply")
+
     if min_confidence is not None and not 0 <= min_confidence <= 1:
         raise InvalidInputError(f"--min-confidence must be in [0, 1], got {min_confidence}.")
     file = LabelsFile.read(labels_path, label_column)
@@ -150,6 +152,8 @@ class Diff:
 
 def diff_reports(old: Report, new: Report, old_path: Path, new_path: Path) -> Diff:
     """Row positions newly flagged, no longer flagged, and flagged in both with a new suggestion."""
+    refuse_partial(old, "diff")
+    refuse_partial(new, "diff")
     a, b = old.columns, new.columns
     if len(a["row"]) != len(b["row"]):
         raise InvalidInputError(
@@ -184,6 +188,13 @@ def diff_reports(old: Report, new: Report, old_path: Path, new_path: Path) -> Di
         no_longer_flagged=np.flatnonzero(fa & ~fb),
         changed_suggestion=np.flatnonzero(changed),
     )
+
+
+def refuse_partial(report: Report, command: str) -> None:
+    if report.metadata.get("only_flagged"):
+        raise InvalidInputError(
+            f"{command} needs a report of every row; this one was written with --only-flagged."
+        )
 
 
 def _label_text(index: int, names) -> str:

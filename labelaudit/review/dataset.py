@@ -69,12 +69,13 @@ def align(report: Report, dataset, path: Path, id_column: str | None = None):
             )
         order = np.fromiter((position[value] for value in wanted), dtype=np.int64, count=n)
         return dataset.iloc[order].reset_index(drop=True)
-    if len(dataset) != n:
+    total = int(report.metadata.get("n", n))  # a --only-flagged report holds fewer rows
+    if len(dataset) != total:
         raise InvalidInputError(
-            f"{path} has {len(dataset)} rows but the report describes {n} examples; without an "
-            "id column they are joined by position, so the counts must match."
+            f"{path} has {len(dataset)} rows but the report describes {total} examples; without "
+            "an id column they are joined by position, so the counts must match."
         )
-    return dataset.reset_index(drop=True)
+    return dataset.iloc[report.columns["row"]].reset_index(drop=True)
 
 
 def write_table(frame, out: Path) -> None:

@@ -1,0 +1,366 @@
+"""The Dask engine: the passes over the probabilities run as Dask tasks on a cluster.
+
+The probability matrix stays on the workers, chunked by rows. Every full pass the engine makes
+(validation, row maxima and the confident guess, self-confidence, the suggestion's probability)
+is one `map_blocks` over the chunks whose per-row results (O(N) vectors) come back to this
+process; the selections (thresholds, pruning, ranking) then run here with NumPy's own sorts on
+those vectors, and the few rows pruning and suggestions need are gathered from the workers. The
+engine code is the one every backend shares (backend.DeviceMatrix), so the answer is the local
+engine's, bit for bit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from labelaudit.backend import DeviceMatrix
+from labelaudit.errors import ConfigError, InvalidInputError, LabelAuditError
+
+# Rows per chunk: about 32 MiB of float64 per task, enough to amortise task overhead.
+CHUNK_VALUES = 1 << 22
+# Seconds to wait for a scheduler (LABELAUDIT_DASK_TIMEOUT overrides).
+CONNECT_TIMEOUT_S = 20
+
+
+def _require_dask():
+    try:
+        import dask.array  # noqa: F401
+        import distributed  # noqa: F401
+    except ImportError as exc:
+        raise ConfigError("--engine dask needs Dask: pip install 'labelaudit[dask]'.") from exc
+
+
+@contextlib.contextmanager
+def client(scheduler: str | None, *, workers: int | None = None) -> Iterator[object]:
+    """A distributed Client on the given scheduler, or on a LocalCluster started for the run."""
+    _require_dask()
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        timeout = float(os.environ.get("LABELAUDIT_DASK_TIMEOUT", CONNECT_TIMEOUT_S))
+        try:
+            c = Client(scheduler, timeout=f"{timeout}s")
+        except (OSError, TimeoutError) as exc:
+            raise InvalidInputError(
+                f"could not reach the Dask scheduler at {scheduler} ({exc})."
+            ) from exc
+        try:
+            yield c
+        finally:
+            c.close()
+        return
+    try:
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+    except (RuntimeError, OSError) as exc:
+        raise LabelAuditError(f"could not start a local Dask cluster ({exc}).") from exc
+    with cluster, Client(cluster) as c:
+        yield c
+
+
+@contextlib.contextmanager
+def translated_faults(source: str) -> Iterator[None]:
+    """Cluster failures as one readable LabelAuditError (exit code 2 in the CLI)."""
+    from distributed import KilledWorker
+    from distributed.comm.core import CommClosedError
+
+    try:
+        yield
+    except KilledWorker as exc:
+        raise LabelAuditError(
+            f"a Dask worker died while processing {source} (the task killed "
+            f"{exc.args[1] if len(exc.args) > 1 else 'its worker'} repeatedly); check the "
+            "workers' memory limits and logs. No report was written."
+        ) from exc
+    except (CommClosedError, OSError) as exc:
+        if isinstance(exc, (FileNotFoundError, PermissionError)):
+            raise InvalidInputError(f"{source}: {exc}") from exc
+        raise LabelAuditError(
+            f"lost the connection to the Dask cluster while processing {source} ({exc}). "
+            "No report was written."
+        ) from exc
+
+
+class DaskMatrix(DeviceMatrix):
+    """An N×K dask array, chunked by rows, seen through the engine's matrix interface."""
+
+    def __init__(self, array) -> None:
+        self.array = array.rechunk({1: -1})
+        self.xp = None
+        self.shape = tuple(int(d) for d in array.shape)
+        self.ndim = 2
+        self.dtype = np.dtype(array.dtype)
+
+    def take(self, rows: np.ndarray, axis: int = 0) -> np.ndarray:
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) == 0:
+            return np.empty((0, self.shape[1]), dtype=self.dtype)
+        unique, inverse = np.unique(rows, return_inverse=True)
+        return np.asarray(self.array[unique].compute())[inverse]
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            return np.asarray(self.array[slice(*key.indices(self.shape[0]))].compute())
+        return super().__getitem__(key)
+
+    def gather(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        rows, cols = np.broadcast_arrays(np.asarray(rows), np.asarray(cols))
+        if (
+            rows.ndim == 1
+            and len(rows) == self.shape[0]
+            and np.array_equal(rows, np.arange(len(rows)))
+        ):
+            return self._pick(cols)
+        flat_rows = rows.ravel()
+        unique, inverse = np.unique(flat_rows, return_inverse=True)
+        values = np.asarray(self.array[unique].compute())
+        return values[inverse, cols.ravel()].reshape(rows.shape)
+
+    def _pick(self, cols: np.ndarray) -> np.ndarray:
+        """P[i, cols[i]] for every row, one task per chunk."""
+        import dask.array as da
+
+        cols_d = da.from_array(np.asarray(cols, dtype=np.int64), chunks=(self.array.chunks[0],))
+        picked = da.map_blocks(
+            _pick_block, self.array, cols_d[:, None], dtype=self.dtype, drop_axis=1
+        )
+        return np.asarray(picked.compute())
+
+    def row_pass(self, cut: np.ndarray):
+        """(argmax, row max, argmax passes its threshold, global min), one task per chunk."""
+        import dask.array as da
+
+        stats = da.map_blocks(
+            _row_block,
+            self.array,
+            np.asarray(cut),
+            dtype=np.float64,
+            chunks=(self.array.chunks[0], (4,)),
+        )
+        values = np.asarray(stats.compute())
+        argmax = values[:, 0].astype(np.intp)
+        row_max = values[:, 1].astype(self.dtype)  # exact: float64 holds every float32 value
+        confident = values[:, 2] > 0
+        smallest = values[:, 3].min() if len(values) else np.inf  # NaN propagates
+        return argmax, row_max, confident, smallest
+
+    def value_range(self) -> tuple[float, float]:
+        import dask
+
+        low, high = dask.compute(self.array.min(), self.array.max())
+        if np.isnan(low) or np.isnan(high):
+            return float("nan"), float("nan")
+        return float(low), float(high)
+
+    def row_checks(self) -> np.ndarray:
+        """Per row: sum (float64), min, max, and whether every value is finite."""
+        import dask.array as da
+
+        stats = da.map_blocks(
+            _check_block, self.array, dtype=np.float64, chunks=(self.array.chunks[0], (4,))
+        )
+        return np.asarray(stats.compute())
+
+
+def _pick_block(block: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    return block[np.arange(block.shape[0]), cols[:, 0]]
+
+
+def _row_block(block: np.ndarray, cut: np.ndarray) -> np.ndarray:
+    """The local engine's row pass on one chunk (joint.row_stats), packed as float64 columns."""
+    top = block.argmax(axis=1)
+    top_value = np.take_along_axis(block, top[:, None], axis=1)[:, 0]
+    out = np.empty((block.shape[0], 4))
+    out[:, 0] = top
+    out[:, 1] = top_value
+    out[:, 2] = top_value >= cut[top]
+    out[:, 3] = block.min(axis=1) if block.shape[1] else np.inf
+    return out
+
+
+def _check_block(block: np.ndarray) -> np.ndarray:
+    out = np.empty((block.shape[0], 4))
+    out[:, 0] = block.sum(axis=1)
+    out[:, 1] = block.min(axis=1)
+    out[:, 2] = block.max(axis=1)
+    out[:, 3] = np.isfinite(block).all(axis=1)
+    return out
+
+
+def _repair_block(block: np.ndarray, repair: np.ndarray, dtype) -> np.ndarray:
+    """io.probabilities.check_probabilities' repair, on one chunk (the same arithmetic)."""
+    rows = repair[:, 0]
+    if not rows.any():
+        return block.astype(dtype, copy=False)
+    fixed_block = np.array(block, dtype=dtype)
+    fixed = np.clip(fixed_block[rows], 0.0, None)
+    fixed_block[rows] = fixed / fixed.sum(axis=1, keepdims=True)
+    return fixed_block
+
+
+def load(path: str, *, logits: bool = False):
+    """A row-chunked dask array of an N×K .npy, .parquet or .csv at a local path or fsspec URL."""
+
+    text = str(path)
+    suffix = Path(text.split("?", 1)[0]).suffix.lower()
+    if suffix == ".npy":
+        array = _load_npy(text)
+    elif suffix in (".parquet", ".csv"):
+        import dask.dataframe as dd
+
+        try:
+            frame = dd.read_parquet(text) if suffix == ".parquet" else dd.read_csv(text)
+        except (OSError, ValueError) as exc:
+            raise InvalidInputError(f"{text}: cannot be read ({exc}).") from exc
+        non_numeric = [c for c, t in frame.dtypes.items() if t.kind not in "fiu"]
+        if non_numeric:
+            raise InvalidInputError(
+                f"{text}: column {non_numeric[0]!r} is not numeric; the Dask engine reads K "
+                "numeric probability columns."
+            )
+        array = frame.to_dask_array(lengths=True).astype(np.float64)
+    else:
+        raise InvalidInputError(
+            f"{text}: the Dask engine reads .npy, .parquet or .csv probabilities."
+        )
+    if array.ndim != 2 or array.shape[1] < 2:
+        raise InvalidInputError(
+            f"{text}: probabilities must be N×K with K >= 2, got {array.shape}."
+        )
+    rows = max(1, CHUNK_VALUES // array.shape[1])
+    array = array.rechunk((rows, -1))
+    if logits:
+        from scipy.special import softmax
+
+        array = array.astype(np.float64).map_blocks(lambda b: softmax(b, axis=1), dtype=np.float64)
+    return array
+
+
+def _load_npy(url: str):
+    import dask
+    import dask.array as da
+    import fsspec
+
+    try:
+        with fsspec.open(url, "rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            header = (
+                np.lib.format.read_array_header_1_0
+                if version == (1, 0)
+                else np.lib.format.read_array_header_2_0
+            )
+            shape, fortran, dtype = header(fh)
+            offset = fh.tell()
+        size = fsspec.open(url).fs.size(fsspec.core.strip_protocol(url))
+    except FileNotFoundError as exc:
+        raise InvalidInputError(f"{url}: no such file.") from exc
+    except (ValueError, OSError, EOFError) as exc:
+        raise InvalidInputError(f"{url}: not a readable .npy array ({exc}).") from exc
+    if len(shape) != 2:
+        raise InvalidInputError(f"{url}: probabilities must be N×K, got shape {shape}.")
+    n, k = shape
+    needed = offset + n * k * dtype.itemsize
+    if size < needed:
+        raise InvalidInputError(
+            f"{url}: the file is truncated ({size:,} bytes, the header promises {needed:,})."
+        )
+    rows = max(1, CHUNK_VALUES // max(k, 1))
+    blocks = [
+        da.from_delayed(
+            dask.delayed(_read_rows)(
+                url, offset, dtype.str, (n, k), start, min(n, start + rows), fortran
+            ),
+            shape=(min(n, start + rows) - start, k),
+            dtype=dtype,
+        )
+        for start in range(0, n, rows)
+    ]
+    return da.concatenate(blocks, axis=0) if blocks else da.zeros((0, k), dtype=dtype)
+
+
+def _read_rows(
+    url: str, offset: int, dtype: str, shape: tuple[int, int], start: int, stop: int, fortran: bool
+) -> np.ndarray:
+    """Rows [start, stop) of a .npy, read on a worker: one read in C order, one per column in
+    Fortran order (where each column's rows are contiguous)."""
+    import fsspec
+
+    n, k = shape
+    size = np.dtype(dtype).itemsize
+    count = stop - start
+    with fsspec.open(url, "rb") as fh:
+        if not fortran:
+            fh.seek(offset + start * k * size)
+            data = fh.read(count * k * size)
+            if len(data) != count * k * size:
+                raise OSError(f"{url}: short read at rows {start}..{stop} (truncated file?)")
+            return np.frombuffer(data, dtype=dtype).reshape(count, k)
+        out = np.empty((count, k), dtype=dtype, order="F")
+        for c in range(k):
+            fh.seek(offset + (c * n + start) * size)
+            data = fh.read(count * size)
+            if len(data) != count * size:
+                raise OSError(f"{url}: short read at column {c} (truncated file?)")
+            out[:, c] = np.frombuffer(data, dtype=dtype)
+        return out
+
+
+def checked(matrix: DaskMatrix, source: str) -> DaskMatrix:
+    """io.probabilities.check_probabilities on the cluster: the same rules, messages, repairs."""
+    from labelaudit.io.probabilities import (
+        NEGATIVE_SLACK,
+        SUM_FLOAT_NOISE,
+        SUM_TOLERANCE,
+        ProbabilityWarning,
+    )
+
+    stats = matrix.row_checks()
+    sums, lows, highs, finite = stats[:, 0], stats[:, 1], stats[:, 2], stats[:, 3] > 0
+
+    def cell(row: int, test) -> tuple[int, float]:
+        values = matrix[np.array([row])][0]
+        col = int(np.flatnonzero(test(values))[0])
+        return col, values[col]
+
+    if not finite.all():
+        row = int(np.flatnonzero(~finite)[0])
+        col, value = cell(row, lambda v: ~np.isfinite(v))
+        raise InvalidInputError(
+            f"{source}: row {row}, column {col} is {value}; probabilities must be finite."
+        )
+    if lows.min() < -NEGATIVE_SLACK:
+        row = int(np.argmax(lows < -NEGATIVE_SLACK))
+        col, value = cell(row, lambda v: v == v.min())
+        raise InvalidInputError(
+            f"{source}: row {row}, column {col} is {value:.6g}; probabilities cannot be "
+            "negative (pass --logits if these are raw model scores)."
+        )
+    off = np.abs(sums - 1.0)
+    if (off > SUM_TOLERANCE).any():
+        row = int(np.argmax(off > SUM_TOLERANCE))
+        raise InvalidInputError(
+            f"{source}: row {row} sums to {sums[row]:.6g}, not 1; pass --logits if these are "
+            "raw model scores."
+        )
+    repair = (off > SUM_FLOAT_NOISE) | (lows < 0) | (highs > 1)
+    if not repair.any():
+        return matrix
+    import dask.array as da
+
+    dtype = np.float64 if matrix.dtype == np.float16 else matrix.dtype
+    mask = da.from_array(repair[:, None], chunks=(matrix.array.chunks[0], (1,)))
+    fixed = da.map_blocks(_repair_block, matrix.array, mask, dtype, dtype=dtype)
+    warnings.warn(
+        f"{source}: renormalised {int(repair.sum())} row(s) whose probabilities were slightly "
+        f"off (sum within {SUM_TOLERANCE:g} of 1 or values just outside [0, 1]).",
+        ProbabilityWarning,
+        stacklevel=2,
+    )
+    return DaskMatrix(fixed)
