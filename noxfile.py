@@ -36,6 +36,13 @@ def bench_early(session: nox.Session) -> None:
     session.run("labelaudit", "bench", "early", *session.posargs, env={"OMP_NUM_THREADS": "1"})
 
 
+@nox.session(name="bench_scale")
+def bench_scale(session: nox.Session) -> None:
+    """Out-of-core audits of a 4.9 GB file (docs/scaling.md); needs ~10 GB of free disk."""
+    session.install("-e", ".")
+    session.run("labelaudit", "bench", "scale", *session.posargs)
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff lint and format check."""

@@ -39,7 +39,9 @@ def row_stats(pred_probs: np.ndarray, thresholds: np.ndarray) -> RowStats:
     n, k = pred_probs.shape
     cut = thresholds - THRESHOLD_SLACK  # in the thresholds' dtype, as cleanlab computes it
     block_rows = max(1, BLOCK_VALUES // max(k, 1))
-    if not isinstance(pred_probs, np.ndarray):  # backend.DeviceMatrix: the full pass on device
+    if hasattr(pred_probs, "row_stats"):  # engines/: the whole pass runs on the cluster
+        argmax, row_max, guess, confident, smallest = pred_probs.row_stats(np.asarray(cut))
+    elif not isinstance(pred_probs, np.ndarray):  # backend.DeviceMatrix: the full pass on device
         from labelaudit.backend import row_pass
 
         argmax, row_max, confident, smallest = row_pass(pred_probs, np.asarray(cut), block_rows)

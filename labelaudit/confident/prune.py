@@ -112,6 +112,8 @@ def prune_by_noise_rate(
     np.fill_diagonal(counts, 0)
     counts = np.maximum(counts, 0)
     candidate = sc < row_max
+    if hasattr(pred_probs, "prefetch"):  # a cluster matrix: fetch the candidates once
+        pred_probs.prefetch(np.flatnonzero(candidate))
     in_order = candidate[groups.order]
     ordered = groups.order[in_order]  # candidates grouped by class, ascending inside each
     seen = np.concatenate(([0], np.cumsum(in_order)))

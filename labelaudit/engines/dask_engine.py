@@ -91,17 +91,44 @@ def translated_faults(source: str) -> Iterator[None]:
 class DaskMatrix(DeviceMatrix):
     """An N×K dask array, chunked by rows, seen through the engine's matrix interface."""
 
-    def __init__(self, array) -> None:
-        self.array = array.rechunk({1: -1})
+    def __init__(self, array, *, persist: bool = False) -> None:
+        array = array.rechunk({1: -1})
+        # Kept in the workers' memory: every later pass and gather reads it from there instead
+        # of from the source files.
+        self.array = array.persist() if persist else array
         self.xp = None
         self.shape = tuple(int(d) for d in array.shape)
         self.ndim = 2
         self.dtype = np.dtype(array.dtype)
+        self._cached_rows = np.empty(0, dtype=np.int64)
+        self._cache = np.empty((0, self.shape[1]), dtype=self.dtype)
+
+    def prefetch(self, rows: np.ndarray) -> None:
+        """Bring these rows here in one task graph when they fit comfortably in memory; later
+        gathers of them are served locally (pruning reads its candidate rows many times)."""
+        from labelaudit.io.stream import available_memory
+
+        budget = available_memory() // 8
+        row_bytes = self.shape[1] * self.dtype.itemsize
+        if self.shape[0] * row_bytes <= budget:
+            # Everything fits: pruning also reads whole classes for some cells, so take it all.
+            self._cache = np.asarray(self.array.compute())
+            self._cached_rows = np.arange(self.shape[0])
+            return
+        rows = np.unique(np.asarray(rows, dtype=np.int64))
+        if rows.size and rows.size * row_bytes <= budget:
+            self._cache = np.asarray(self.array[rows].compute())
+            self._cached_rows = rows
 
     def take(self, rows: np.ndarray, axis: int = 0) -> np.ndarray:
         rows = np.asarray(rows, dtype=np.int64)
         if len(rows) == 0:
             return np.empty((0, self.shape[1]), dtype=self.dtype)
+        if len(self._cached_rows):
+            where = np.searchsorted(self._cached_rows, rows)
+            where = np.minimum(where, len(self._cached_rows) - 1)
+            if np.array_equal(self._cached_rows[where], rows):
+                return self._cache[where]
         unique, inverse = np.unique(rows, return_inverse=True)
         return np.asarray(self.array[unique].compute())[inverse]
 
@@ -120,7 +147,7 @@ class DaskMatrix(DeviceMatrix):
             return self._pick(cols)
         flat_rows = rows.ravel()
         unique, inverse = np.unique(flat_rows, return_inverse=True)
-        values = np.asarray(self.array[unique].compute())
+        values = self.take(unique)
         return values[inverse, cols.ravel()].reshape(rows.shape)
 
     def _pick(self, cols: np.ndarray) -> np.ndarray:
@@ -133,8 +160,9 @@ class DaskMatrix(DeviceMatrix):
         )
         return np.asarray(picked.compute())
 
-    def row_pass(self, cut: np.ndarray):
-        """(argmax, row max, argmax passes its threshold, global min), one task per chunk."""
+    def row_stats(self, cut: np.ndarray):
+        """joint.row_stats on the workers, the confident guess settled there too:
+        (argmax, row max, guess, confident, global min)."""
         import dask.array as da
 
         stats = da.map_blocks(
@@ -142,14 +170,15 @@ class DaskMatrix(DeviceMatrix):
             self.array,
             np.asarray(cut),
             dtype=np.float64,
-            chunks=(self.array.chunks[0], (4,)),
+            chunks=(self.array.chunks[0], (5,)),
         )
         values = np.asarray(stats.compute())
         argmax = values[:, 0].astype(np.intp)
         row_max = values[:, 1].astype(self.dtype)  # exact: float64 holds every float32 value
-        confident = values[:, 2] > 0
-        smallest = values[:, 3].min() if len(values) else np.inf  # NaN propagates
-        return argmax, row_max, confident, smallest
+        guess = values[:, 2].astype(np.intp)
+        confident = values[:, 3] > 0
+        smallest = values[:, 4].min() if len(values) else np.inf  # NaN propagates
+        return argmax, row_max, guess, confident, smallest
 
     def value_range(self) -> tuple[float, float]:
         import dask
@@ -174,14 +203,23 @@ def _pick_block(block: np.ndarray, cols: np.ndarray) -> np.ndarray:
 
 
 def _row_block(block: np.ndarray, cut: np.ndarray) -> np.ndarray:
-    """The local engine's row pass on one chunk (joint.row_stats), packed as float64 columns."""
+    """The local engine's row pass on one chunk (joint.row_stats and its _settle step), packed
+    as float64 columns: argmax, max, guess, confident, min."""
+    from labelaudit.confident.joint import _settle
+
     top = block.argmax(axis=1)
     top_value = np.take_along_axis(block, top[:, None], axis=1)[:, 0]
-    out = np.empty((block.shape[0], 4))
+    confident = top_value >= cut[top]
+    guess = top.copy()
+    miss = np.flatnonzero(~confident)
+    if len(miss):
+        _settle(block[miss], cut, miss, confident, guess)
+    out = np.empty((block.shape[0], 5))
     out[:, 0] = top
     out[:, 1] = top_value
-    out[:, 2] = top_value >= cut[top]
-    out[:, 3] = block.min(axis=1) if block.shape[1] else np.inf
+    out[:, 2] = guess
+    out[:, 3] = confident
+    out[:, 4] = block.min(axis=1) if block.shape[1] else np.inf
     return out
 
 
@@ -351,7 +389,7 @@ def checked(matrix: DaskMatrix, source: str) -> DaskMatrix:
         )
     repair = (off > SUM_FLOAT_NOISE) | (lows < 0) | (highs > 1)
     if not repair.any():
-        return matrix
+        return DaskMatrix(matrix.array, persist=True)
     import dask.array as da
 
     dtype = np.float64 if matrix.dtype == np.float16 else matrix.dtype
@@ -363,4 +401,4 @@ def checked(matrix: DaskMatrix, source: str) -> DaskMatrix:
         ProbabilityWarning,
         stacklevel=2,
     )
-    return DaskMatrix(fixed)
+    return DaskMatrix(fixed, persist=True)
