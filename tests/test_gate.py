@@ -153,3 +153,22 @@ def test_pre_commit_try_repo_runs_the_hook(tmp_path):
     passed = try_repo()
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "Passed" in passed.stdout
+
+
+def test_gate_over_training_dynamics(tmp_path):
+    from tests.test_dynamics_io import learning_record
+
+    labels, probs, _, _ = learning_record()
+    np.save(tmp_path / "labels.npy", labels)
+    np.save(tmp_path / "dyn.npy", probs)
+    (tmp_path / "labelaudit.toml").write_text(
+        'labels = "labels.npy"\ndynamics = "dyn.npy"\ndetectors = ["elr", "aum"]\n'
+        "max_new_issues = 0\n"
+    )
+    res = gate(tmp_path, "--json")
+    assert res.exit_code == 1
+    data = json.loads(res.stdout)
+    assert data["open_issues"] > 0 and data["checks"][0]["name"] == "new issues"
+    assert gate(tmp_path, "--update-baseline").exit_code == 0
+    assert json.loads((tmp_path / ".labelaudit-baseline.json").read_text())["key"] == "hash"
+    assert gate(tmp_path).exit_code == 0

@@ -327,3 +327,23 @@ def test_diff_and_report_refuse_bad_reports(tmp_path):
     res = run_cli("report", tmp_path / "junk.parquet", "--html", tmp_path / "p.html")
     assert res.exit_code == 2 and "not a readable Parquet report" in res.stderr
     assert not (tmp_path / "p.html").exists()
+
+
+def test_multilabel_reports_render_and_refuse_apply(tmp_path):
+    rng = np.random.default_rng(0)
+    labels = (rng.random((200, 4)) < 0.3).astype(int)
+    probs = np.clip(labels * 0.7 + rng.random((200, 4)) * 0.3, 0, 1)
+    flipped = rng.choice(200, 20, replace=False)
+    labels[flipped] = 1 - labels[flipped]  # wrong label sets
+    np.save(tmp_path / "Y.npy", labels)
+    np.save(tmp_path / "P.npy", probs)
+    res = run_cli(
+        "audit", "--labels", tmp_path / "Y.npy", "--pred-probs", tmp_path / "P.npy",
+        "--multi-label", "--out", tmp_path / "m.parquet", "-q",
+    )  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    assert Report.read_parquet(tmp_path / "m.parquet").num_issues > 0
+    assert run_cli("report", tmp_path / "m.parquet", "--html", tmp_path / "m.html").exit_code == 0
+    assert "given_labels" not in (tmp_path / "m.html").read_text()[:100]
+    res = run_cli("apply", tmp_path / "m.parquet", "--labels", tmp_path / "Y.npy", "--dry-run")
+    assert res.exit_code == 2 and "single-label reports" in res.stderr

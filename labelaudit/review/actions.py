@@ -82,6 +82,8 @@ def plan_apply(report: Report, labels_path: Path, *, min_confidence=None, label_
     from labelaudit.review.labels_file import LabelsFile
 
     refuse_partial(report, "apply")
+    if "given_label" not in report.columns:
+        raise InvalidInputError("apply works on single-label reports; this one is multi-label.")
 
     if min_confidence is not None and not 0 <= min_confidence <= 1:
         raise InvalidInputError(f"--min-confidence must be in [0, 1], got {min_confidence}.")

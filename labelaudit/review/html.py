@@ -105,10 +105,11 @@ def _table_rows(report, shown, dataset, dataset_dir, image_column, text_column) 
     names = report.metadata.get("class_names")
     multi = "given_labels" in cols
 
+    def name(index) -> str:
+        return str(names[int(index)]) if names else str(int(index))
+
     def label(value) -> str:
-        if multi:
-            return ", ".join(label(v) for v in value) or "∅"
-        return str(names[int(value)]) if names else str(int(value))
+        return (", ".join(name(v) for v in value) or "∅") if multi else name(value)
 
     rows = []
     for i in shown.tolist():
