@@ -54,6 +54,8 @@ def test_example_plugin_is_installed_listed_and_runs(tmp_path):
     listed = {d["name"]: d for d in json.loads(res.stdout)}
     assert listed["not_in_top_k"]["package"] == "labelaudit-topk"
     assert listed["confident_learning"]["package"] == "labelaudit"
+    assert listed["not_in_top_k"]["reads"] == listed["confident_learning"]["reads"] == "pred_probs"
+    assert {listed[n]["reads"] for n in ("elr", "adele", "aum", "learning-time")} == {"dynamics"}
 
     labels, P, _ = planted(k=5, noise=0.3)
     np.save(tmp_path / "l.npy", labels)

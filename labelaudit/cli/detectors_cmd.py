@@ -11,7 +11,7 @@ def detectors_command(
     debug: Debug = False,
 ) -> None:
     """List installed detectors: built-ins and plugins registered under the entry-point group
-    `labelaudit.detectors`.
+    `labelaudit.detectors`. "reads" says whether a detector takes --pred-probs or --dynamics.
 
     Example:
 
@@ -24,7 +24,7 @@ def detectors_command(
         if json_output:
             import json
 
-            data = [{"name": n, "package": d, "summary": s} for n, d, s in rows]
+            data = [{"name": n, "package": d, "reads": r, "summary": s} for n, d, r, s in rows]
             console.out.print_json(json.dumps(data))
             return
         from rich.table import Table
@@ -32,6 +32,7 @@ def detectors_command(
         table = Table(title="Installed detectors", title_justify="left")
         table.add_column("name", style="bold")
         table.add_column("package")
+        table.add_column("reads")
         table.add_column("summary")
         for row in rows:
             table.add_row(*row)

@@ -73,14 +73,17 @@ def load(name: str) -> type:
     return obj
 
 
-def describe() -> list[tuple[str, str, str]]:
-    """(name, distribution, summary) for every detector; broken plugins are reported, not fatal."""
+def describe() -> list[tuple[str, str, str, str]]:
+    """(name, distribution, what it reads, summary) for every detector; broken plugins are
+    reported, not fatal."""
     rows = []
     for name, entry in registered().items():
         try:
-            summary = getattr(load(name), "summary", "")
+            cls = load(name)
+            summary = getattr(cls, "summary", "")
+            reads = "dynamics" if getattr(cls, "needs", "") == "dynamics" else "pred_probs"
         except ConfigError as exc:
             warnings.warn(str(exc), stacklevel=2)
-            summary = "(failed to load)"
-        rows.append((name, entry.distribution, summary))
+            summary, reads = "(failed to load)", "?"
+        rows.append((name, entry.distribution, reads, summary))
     return rows
