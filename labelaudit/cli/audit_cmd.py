@@ -238,6 +238,14 @@ def audit_command(
             return
         if detector and len(detector) > 1:
             raise ConfigError("several --detector values need --dynamics (training dynamics).")
+        cl_options = dict(
+            filter_by=None if filter_by is None else filter_by.value,
+            rank_by=rank_by.value,
+            frac_noise=frac_noise,
+            num_to_remove_per_class=_parse_counts(num_to_remove_per_class),
+            min_examples_per_class=min_examples_per_class,
+            calibrate=not no_calibrate,
+        )
         if engine not in ("local", "dask"):
             raise ConfigError(f"--engine must be local or dask, got {engine!r}.")
         if scheduler is not None and engine != "dask":
@@ -255,14 +263,7 @@ def audit_command(
                 pred_probs=pred_probs or [],
                 scheduler=scheduler,
                 out=out,
-                options=dict(
-                    filter_by=None if filter_by is None else filter_by.value,
-                    rank_by=rank_by.value,
-                    frac_noise=frac_noise,
-                    num_to_remove_per_class=_parse_counts(num_to_remove_per_class),
-                    min_examples_per_class=min_examples_per_class,
-                    calibrate=not no_calibrate,
-                ),
+                options=cl_options,
                 detector=detector[0] if detector else "confident_learning",
                 logits=logits,
                 label_column=label_column,
@@ -285,14 +286,7 @@ def audit_command(
                 columns=feature_columns,
             ),
             out=out,
-            options=dict(
-                filter_by=None if filter_by is None else filter_by.value,
-                rank_by=rank_by.value,
-                frac_noise=frac_noise,
-                num_to_remove_per_class=_parse_counts(num_to_remove_per_class),
-                min_examples_per_class=min_examples_per_class,
-                calibrate=not no_calibrate,
-            ),
+            options=cl_options,
             detector=detector[0] if detector else "confident_learning",
             logits=logits,
             label_column=label_column,
@@ -330,7 +324,7 @@ def _run(
 
     from labelaudit.auditor import DEFAULT_DETECTOR, audit
     from labelaudit.io.formats import sha256_of
-    from labelaudit.io.labels import parse_class_names, read_labels
+    from labelaudit.io.labels import check_label_range, parse_class_names, read_labels
     from labelaudit.io.probabilities import ensemble_mean, read_members
 
     if (features["path"] is None) == (not pred_probs):
@@ -397,7 +391,7 @@ def _run(
             f"{len(probs)} rows; they must describe the same examples in the same order."
         )
     _check_inferred_names(label_data.class_names, class_names_spec, probs.shape[1], labels)
-    _check_label_range(label_data.labels, probs.shape[1], labels, source)
+    check_label_range(label_data.labels, probs.shape[1], labels, source)
     with console.stage(f"Auditing {len(probs):,} examples × {probs.shape[1]} classes", quiet=quiet):
         report = audit(
             label_data.labels,
@@ -511,18 +505,6 @@ def _check_inferred_names(names, spec, k: int, path: Path) -> None:
         raise InvalidInputError(
             f"{path} names {len(names)} classes but the probabilities have {k} columns; pass "
             f"--class-names with all {k} names in column order."
-        )
-
-
-def _check_label_range(labels, k: int, path: Path, probs_path: Path) -> None:
-    import numpy as np
-
-    bad = (labels < 0) | (labels >= k)
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise InvalidInputError(
-            f"{path}: row {row} has label {labels[row]}, outside [0, {k}) for the {k} "
-            f"probability columns of {probs_path}."
         )
 
 

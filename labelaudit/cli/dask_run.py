@@ -30,7 +30,7 @@ def run_dask_audit(
     from labelaudit.cli.audit_cmd import _finish, _non_default, check_output_path
     from labelaudit.engines import dask_engine
     from labelaudit.io.formats import sha256_of
-    from labelaudit.io.labels import parse_class_names, read_labels
+    from labelaudit.io.labels import check_label_range, parse_class_names, read_labels
 
     if len(pred_probs) != 1:
         raise ConfigError("--engine dask audits one --pred-probs file (average ensembles first).")
@@ -64,13 +64,7 @@ def run_dask_audit(
                 f"{labels} has {len(label_data.labels)} labels but {source} has {n} rows; "
                 "they must describe the same examples in the same order."
             )
-        bad = (label_data.labels < 0) | (label_data.labels >= k)
-        if bad.any():
-            row = int(bad.argmax())
-            raise InvalidInputError(
-                f"{labels}: row {row} has label {label_data.labels[row]}, outside [0, {k}) "
-                f"for the {k} probability columns of {source}."
-            )
+        check_label_range(label_data.labels, k, labels, source)
         with console.stage(
             f"Auditing {n:,} examples × {k} classes on {_describe(client)}", quiet=quiet
         ):

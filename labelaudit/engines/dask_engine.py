@@ -286,16 +286,11 @@ def _load_npy(url: str):
     import dask.array as da
     import fsspec
 
+    from labelaudit.io.stream import npy_header
+
     try:
         with fsspec.open(url, "rb") as fh:
-            version = np.lib.format.read_magic(fh)
-            header = (
-                np.lib.format.read_array_header_1_0
-                if version == (1, 0)
-                else np.lib.format.read_array_header_2_0
-            )
-            shape, fortran, dtype = header(fh)
-            offset = fh.tell()
+            shape, fortran, dtype, offset = npy_header(fh)
         size = fsspec.open(url).fs.size(fsspec.core.strip_protocol(url))
     except FileNotFoundError as exc:
         raise InvalidInputError(f"{url}: no such file.") from exc
@@ -352,42 +347,14 @@ def _read_rows(
 
 def checked(matrix: DaskMatrix, source: str) -> DaskMatrix:
     """io.probabilities.check_probabilities on the cluster: the same rules, messages, repairs."""
-    from labelaudit.io.probabilities import (
-        NEGATIVE_SLACK,
-        SUM_FLOAT_NOISE,
-        SUM_TOLERANCE,
-        ProbabilityWarning,
-    )
+    from labelaudit.io.probabilities import SUM_TOLERANCE, ProbabilityWarning, judge_rows
 
     stats = matrix.row_checks()
-    sums, lows, highs, finite = stats[:, 0], stats[:, 1], stats[:, 2], stats[:, 3] > 0
 
-    def cell(row: int, test) -> tuple[int, float]:
-        values = matrix[np.array([row])][0]
-        col = int(np.flatnonzero(test(values))[0])
-        return col, values[col]
+    def row_values(row: int) -> np.ndarray:
+        return matrix[np.array([row])][0]
 
-    if not finite.all():
-        row = int(np.flatnonzero(~finite)[0])
-        col, value = cell(row, lambda v: ~np.isfinite(v))
-        raise InvalidInputError(
-            f"{source}: row {row}, column {col} is {value}; probabilities must be finite."
-        )
-    if lows.min() < -NEGATIVE_SLACK:
-        row = int(np.argmax(lows < -NEGATIVE_SLACK))
-        col, value = cell(row, lambda v: v == v.min())
-        raise InvalidInputError(
-            f"{source}: row {row}, column {col} is {value:.6g}; probabilities cannot be "
-            "negative (pass --logits if these are raw model scores)."
-        )
-    off = np.abs(sums - 1.0)
-    if (off > SUM_TOLERANCE).any():
-        row = int(np.argmax(off > SUM_TOLERANCE))
-        raise InvalidInputError(
-            f"{source}: row {row} sums to {sums[row]:.6g}, not 1; pass --logits if these are "
-            "raw model scores."
-        )
-    repair = (off > SUM_FLOAT_NOISE) | (lows < 0) | (highs > 1)
+    repair = judge_rows(source, stats[:, 0], stats[:, 1], stats[:, 2], stats[:, 3] > 0, row_values)
     if not repair.any():
         return DaskMatrix(matrix.array, persist=True)
     import dask.array as da

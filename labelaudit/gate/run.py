@@ -37,7 +37,7 @@ class GateResult:
 def run_audit(config: GateConfig):
     """The audit the configuration describes (the same as `labelaudit audit` would run)."""
     from labelaudit.auditor import audit
-    from labelaudit.io.labels import read_labels
+    from labelaudit.io.labels import check_label_range, read_labels
     from labelaudit.io.probabilities import ensemble_mean, read_members
 
     data = read_labels(
@@ -76,11 +76,7 @@ def run_audit(config: GateConfig):
         if len(config.detectors) > 1:
             raise ConfigError(f"{config.source}: several detectors need 'dynamics'.")
         detector = config.detectors[0] if config.detectors else "confident_learning"
-        if probs.shape[1] <= int(data.labels.max()):
-            raise InvalidInputError(
-                f"{config.labels}: label {int(data.labels.max())} is outside the "
-                f"{probs.shape[1]} probability columns."
-            )
+        check_label_range(data.labels, probs.shape[1], config.labels, config.pred_probs[0])
         cl_keys = {"filter_by", "rank_by", "frac_noise", "num_to_remove_per_class",
                    "min_examples_per_class", "calibrate"}  # fmt: skip
         if detector == "confident_learning":

@@ -155,3 +155,14 @@ def _did_you_mean(word: str, choices) -> str:
     if close:
         return f" (did you mean {close[0]!r}?)"
     return f" (available: {', '.join(map(repr, list(choices)[:10]))})"
+
+
+def check_label_range(labels: np.ndarray, k: int, path: Path, probs_path: object) -> None:
+    """Every label must index one of the K probability columns."""
+    bad = (labels < 0) | (labels >= k)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InvalidInputError(
+            f"{path}: row {row} has label {labels[row]}, outside [0, {k}) for the {k} "
+            f"probability columns of {probs_path}."
+        )

@@ -157,27 +157,7 @@ def check_probabilities(matrix: np.ndarray, source: str) -> np.ndarray:
         sums[rows] = block.sum(axis=1)
         lows[rows] = block.min(axis=1)
         highs[rows] = block.max(axis=1)
-    if not np.isfinite(sums).all():
-        row = int(np.flatnonzero(~np.isfinite(sums))[0])
-        col = int(np.flatnonzero(~np.isfinite(matrix[row]))[0])
-        raise InvalidInputError(
-            f"{source}: row {row}, column {col} is {matrix[row, col]}; probabilities must be finite."
-        )
-    if lows.min() < -NEGATIVE_SLACK:
-        row = int(np.argmax(lows < -NEGATIVE_SLACK))
-        col = int(np.argmin(matrix[row]))
-        raise InvalidInputError(
-            f"{source}: row {row}, column {col} is {matrix[row, col]:.6g}; probabilities cannot be "
-            "negative (pass --logits if these are raw model scores)."
-        )
-    off = np.abs(sums - 1.0)
-    if (off > SUM_TOLERANCE).any():
-        row = int(np.argmax(off > SUM_TOLERANCE))
-        raise InvalidInputError(
-            f"{source}: row {row} sums to {sums[row]:.6g}, not 1; pass --logits if these are "
-            "raw model scores."
-        )
-    repair = (off > SUM_FLOAT_NOISE) | (lows < 0) | (highs > 1)
+    repair = judge_rows(source, sums, lows, highs, np.isfinite(sums), lambda row: matrix[row])
     if repair.any():
         matrix = np.array(matrix, dtype=np.float64 if matrix.dtype == np.float16 else matrix.dtype)
         fixed = np.clip(matrix[repair], 0.0, None)
@@ -189,6 +169,34 @@ def check_probabilities(matrix: np.ndarray, source: str) -> np.ndarray:
             stacklevel=2,
         )
     return matrix
+
+
+def judge_rows(source: str, sums, lows, highs, finite, row_values) -> np.ndarray:
+    """Apply the rules of check_probabilities to per-row statistics: raise on the first bad
+    row (naming the cell, read with row_values(row)), else return the rows to renormalise."""
+    if not finite.all():
+        row = int(np.flatnonzero(~finite)[0])
+        values = np.asarray(row_values(row))
+        col = int(np.flatnonzero(~np.isfinite(values))[0])
+        raise InvalidInputError(
+            f"{source}: row {row}, column {col} is {values[col]}; probabilities must be finite."
+        )
+    if lows.min() < -NEGATIVE_SLACK:
+        row = int(np.argmax(lows < -NEGATIVE_SLACK))
+        values = np.asarray(row_values(row))
+        col = int(np.argmin(values))
+        raise InvalidInputError(
+            f"{source}: row {row}, column {col} is {values[col]:.6g}; probabilities cannot be "
+            "negative (pass --logits if these are raw model scores)."
+        )
+    off = np.abs(sums - 1.0)
+    if (off > SUM_TOLERANCE).any():
+        row = int(np.argmax(off > SUM_TOLERANCE))
+        raise InvalidInputError(
+            f"{source}: row {row} sums to {sums[row]:.6g}, not 1; pass --logits if these are "
+            "raw model scores."
+        )
+    return (off > SUM_FLOAT_NOISE) | (lows < 0) | (highs > 1)
 
 
 def check_independent_probabilities(matrix: np.ndarray, source: str) -> np.ndarray:

@@ -30,6 +30,18 @@ RELEASE_INTERVAL_S = 0.02
 RELEASE_EVERY_BLOCKS = 4
 
 
+def npy_header(fh) -> tuple[tuple[int, ...], bool, np.dtype, int]:
+    """(shape, Fortran order, dtype, data offset) from an open .npy file at its start."""
+    version = np.lib.format.read_magic(fh)
+    read_header = (
+        np.lib.format.read_array_header_1_0
+        if version == (1, 0)
+        else np.lib.format.read_array_header_2_0
+    )
+    shape, fortran, dtype = read_header(fh)
+    return shape, fortran, dtype, fh.tell()
+
+
 class MappedNpy:
     """Open a .npy file as a read-only ndarray over an mmap (`.array`; its `.base` is the mmap)."""
 
@@ -37,16 +49,9 @@ class MappedNpy:
         self.path = Path(path)
         with self.path.open("rb") as fh:
             try:
-                version = np.lib.format.read_magic(fh)
-                read_header = (
-                    np.lib.format.read_array_header_1_0
-                    if version == (1, 0)
-                    else np.lib.format.read_array_header_2_0
-                )
-                shape, fortran, dtype = read_header(fh)
+                shape, fortran, dtype, offset = npy_header(fh)
             except (ValueError, OSError, EOFError) as exc:
                 raise InvalidInputError(f"{path}: not a readable .npy array ({exc}).") from exc
-            offset = fh.tell()
             if dtype.hasobject:
                 raise InvalidInputError(f"{path}: holds Python objects, not numbers.")
             size = self.path.stat().st_size
@@ -124,28 +129,6 @@ def bounded_residency(
         stop.set()
         thread.join()
         release_all()
-
-
-def resident_mb() -> float:
-    """This process's resident set now, in MB (Linux; 0 elsewhere)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-def peak_resident_mb() -> float:
-    """This process's peak resident set so far, in MB (Linux; 0 elsewhere)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 def available_memory() -> int:
