@@ -51,8 +51,9 @@ def audit_dynamics(
     (its flags, suggestions and grades fill the main columns); default ['elr']. pred_probs:
     optional out-of-sample N×K probabilities to combine with (see module docstring).
     """
+    from labelaudit.confident._validation import as_label_array
     from labelaudit.dynamics import analyse
-    from labelaudit.dynamics.source import Dynamics, read_dynamics
+    from labelaudit.dynamics.source import Dynamics, dynamics_from_array, read_dynamics
 
     names = list(detectors or [DEFAULT_DYNAMICS_DETECTOR])
     if len(set(names)) != len(names):
@@ -70,16 +71,18 @@ def audit_dynamics(
         dynamics = (
             read_dynamics(Path(dynamics), kind=kind)
             if isinstance(dynamics, (str, Path))
-            else _from_array(dynamics, kind)
+            else dynamics_from_array(dynamics, kind)
         )
-    y = _check_labels(labels, dynamics.n, dynamics.k, dynamics.source)
+    if np.ndim(labels) != 1:
+        raise InvalidInputError(f"labels must be 1-D, got shape {np.shape(labels)}.")
+    y = as_label_array(labels)  # the count and the range are analyse()'s to check
     if class_names is not None and len(class_names) != dynamics.k:
         raise InvalidInputError(
             f"{len(class_names)} class names were given but the dynamics have {dynamics.k} classes."
         )
     id_values = None if ids is None else np.asarray(ids)
-    if id_values is not None and len(id_values) != len(y):
-        raise InvalidInputError(f"{len(id_values)} ids were given for {len(y)} examples.")
+    if id_values is not None and len(id_values) != dynamics.n:
+        raise InvalidInputError(f"{len(id_values)} ids were given for {dynamics.n} examples.")
 
     td = analyse(y, dynamics, progress=progress)
     results: dict[str, DetectorResult] = {}
@@ -121,52 +124,6 @@ def audit_dynamics(
         "details": details,
     }
     return Report(columns, metadata)
-
-
-def _from_array(array: object, kind: str):
-    from labelaudit.dynamics.source import KINDS, Dynamics, Epoch, epoch_kind
-
-    values = np.asarray(array)
-    if values.ndim != 3:
-        raise InvalidInputError(
-            f"dynamics must be E×N×K (epochs × examples × classes), got shape {values.shape}."
-        )
-    if kind not in KINDS:
-        raise InvalidInputError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}.")
-    e, n, k = values.shape
-    epochs = [Epoch(i, f"epoch {i}", lambda i=i: values[i]) for i in range(e)]
-    from labelaudit.dynamics.source import MIN_EPOCHS
-
-    if e < MIN_EPOCHS:
-        raise InvalidInputError(
-            f"{e} epoch(s) given; early-learning detectors need at least {MIN_EPOCHS}."
-        )
-    resolved = epoch_kind(np.nan_to_num(values[0])) if kind == "auto" else kind
-    return Dynamics(epochs=epochs, n=n, k=k, kind=resolved, source="the dynamics array")
-
-
-def _check_labels(labels: object, n: int, k: int, source: str) -> np.ndarray:
-    y = np.asarray(labels)
-    if y.ndim != 1:
-        raise InvalidInputError(f"labels must be 1-D, got shape {y.shape}.")
-    if y.dtype.kind == "f":
-        if not np.isfinite(y).all() or (y != np.round(y)).any():
-            raise InvalidInputError("labels must be whole class indices (found NaN or fractions).")
-    elif y.dtype.kind not in "iub":
-        raise InvalidInputError(f"labels must be integer class indices, got dtype {y.dtype}.")
-    y = y.astype(np.int64)
-    if len(y) != n:
-        raise InvalidInputError(
-            f"{source} has {n} examples per epoch but there are {len(y)} labels; they must "
-            "describe the same examples in the same order."
-        )
-    bad = (y < 0) | (y >= k)
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise InvalidInputError(
-            f"row {row} has label {y[row]}, outside [0, {k}) for the {k} classes of {source}."
-        )
-    return y
 
 
 def _distribution(name: str, td) -> np.ndarray:
@@ -217,10 +174,18 @@ def _combine(y, pred_probs, td, primary: DetectorResult, name: str):
 
 
 def _evidence(results: dict[str, DetectorResult], n: int) -> np.ndarray:
-    """Per row, the comma-separated detectors that flagged it ('' where none did)."""
+    """Per row, the comma-separated detectors that flagged it ('' where none did).
+
+    Each row's set of flagging detectors is encoded as a bit pattern, so only the patterns
+    that occur are turned into strings.
+    """
     names = list(results)
-    flags = np.stack([np.asarray(results[name].is_label_issue, bool) for name in names])
-    out = np.empty(n, dtype=object)
-    for i in range(n):
-        out[i] = ",".join(name for name, hit in zip(names, flags[:, i], strict=True) if hit)
-    return out
+    patterns = np.zeros(n, dtype=np.int64)
+    for bit, name in enumerate(names):
+        patterns |= np.asarray(results[name].is_label_issue, bool).astype(np.int64) << bit
+    seen, inverse = np.unique(patterns, return_inverse=True)
+    text = np.array(
+        [",".join(name for bit, name in enumerate(names) if p >> bit & 1) for p in seen.tolist()],
+        dtype=object,
+    )
+    return text[inverse] if n else np.empty(0, dtype=object)

@@ -57,9 +57,9 @@ def test_memorisation_defeats_last_epoch_but_not_the_onset_window(sym40):
 
 
 def read_dynamics_array(record):
-    from labelaudit.dynamics_audit import _from_array
+    from labelaudit.dynamics.source import dynamics_from_array
 
-    return _from_array(record, "auto")
+    return dynamics_from_array(record, "auto")
 
 
 def test_every_detector_keeps_the_contract(sym40):

@@ -94,7 +94,9 @@ def run_setting(kind: str, rate: float, seed: int, *, epochs: int, hidden: int) 
     import warnings
 
     from labelaudit.auditor import audit
-    from labelaudit.dynamics.analysis import WeakEvidenceWarning
+    from labelaudit.detectors import registry
+    from labelaudit.dynamics.analysis import WeakEvidenceWarning, analyse
+    from labelaudit.dynamics.source import dynamics_from_array
     from labelaudit.dynamics_audit import audit_dynamics
 
     data = noisy_digits("symmetric" if kind == "none" else kind, rate, seed)
@@ -104,16 +106,18 @@ def run_setting(kind: str, rate: float, seed: int, *, epochs: int, hidden: int) 
     with warnings.catch_warnings():  # the bench reports quality, not per-record advice
         warnings.simplefilter("ignore", WeakEvidenceWarning)
         combined = audit_dynamics(data.labels, record, pred_probs=probs)
-        for name in DETECTORS:
-            single = audit_dynamics(data.labels, record, detectors=[name]).columns
-            out[name] = _metrics(
-                single["is_label_issue"],
-                single["label_quality"],
-                single["suggested_label"],
-                single["grade"] == "confident",
-                data.labels,
-                data.true_labels,
-            )
+        # One analysis of the record serves every detector (as in a multi-detector audit).
+        analysis = analyse(data.labels, dynamics_from_array(record))
+    for name in DETECTORS:
+        result = registry.load(name)().detect_dynamics(analysis)
+        out[name] = _metrics(
+            result.is_label_issue,
+            result.label_quality,
+            result.suggested_label,
+            result.confident,
+            data.labels,
+            data.true_labels,
+        )
     c = combined.columns
     out[COMBINED] = _metrics(
         c["is_label_issue"],

@@ -324,7 +324,13 @@ def _run(
 
     from labelaudit.auditor import DEFAULT_DETECTOR, audit
     from labelaudit.io.formats import sha256_of
-    from labelaudit.io.labels import check_label_range, parse_class_names, read_labels
+    from labelaudit.io.labels import (
+        check_inferred_names,
+        check_label_range,
+        check_same_rows,
+        parse_class_names,
+        read_labels,
+    )
     from labelaudit.io.probabilities import ensemble_mean, read_members
 
     if (features["path"] is None) == (not pred_probs):
@@ -385,12 +391,8 @@ def _run(
             )
             probs = ensemble_mean(members)
         source = pred_probs[0]
-    if len(label_data.labels) != len(probs):
-        raise InvalidInputError(
-            f"{labels} has {len(label_data.labels)} labels but {source} has "
-            f"{len(probs)} rows; they must describe the same examples in the same order."
-        )
-    _check_inferred_names(label_data.class_names, class_names_spec, probs.shape[1], labels)
+    check_same_rows(labels, len(label_data.labels), source, len(probs))
+    check_inferred_names(label_data.class_names, class_names_spec, probs.shape[1], labels, source)
     check_label_range(label_data.labels, probs.shape[1], labels, source)
     with console.stage(f"Auditing {len(probs):,} examples × {probs.shape[1]} classes", quiet=quiet):
         report = audit(
@@ -415,7 +417,7 @@ def _audit_multilabel(
     labels, pred_probs, options, logits, label_column, id_column, names_spec, quiet
 ):
     from labelaudit.auditor import audit_multilabel
-    from labelaudit.io.labels import parse_class_names
+    from labelaudit.io.labels import check_inferred_names, parse_class_names
     from labelaudit.io.multilabels import read_multilabels
     from labelaudit.io.probabilities import read_probabilities
 
@@ -432,7 +434,7 @@ def _audit_multilabel(
         raise InvalidInputError(
             f"{labels} has {len(data.labels)} label sets but {pred_probs[0]} has {len(probs)} rows."
         )
-    _check_inferred_names(data.class_names, names_spec, probs.shape[1], labels)
+    check_inferred_names(data.class_names, names_spec, probs.shape[1], labels, pred_probs[0])
     options = {k: v for k, v in options.items() if k != "calibrate"}
     options["filter_by"] = options["filter_by"] or "prune_by_noise_rate"
     with console.stage(f"Auditing {len(probs):,} examples × {probs.shape[1]} classes", quiet=quiet):
@@ -497,15 +499,6 @@ def check_output_path(out: Path, inputs: list[Path]) -> None:
     for path in inputs:
         if target == path.resolve():
             raise InvalidInputError(f"--out {out} is also an input; choose another report path.")
-
-
-def _check_inferred_names(names, spec, k: int, path: Path) -> None:
-    """Class names read from the labels cover only the classes that occur; say how to fix it."""
-    if spec is None and names is not None and len(names) != k:
-        raise InvalidInputError(
-            f"{path} names {len(names)} classes but the probabilities have {k} columns; pass "
-            f"--class-names with all {k} names in column order."
-        )
 
 
 def _parse_counts(spec: str | None) -> list[int] | int | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from labelaudit.cli import console
-from labelaudit.errors import ConfigError, InvalidInputError
+from labelaudit.errors import ConfigError
 
 
 def run_dask_audit(
@@ -30,7 +30,12 @@ def run_dask_audit(
     from labelaudit.cli.audit_cmd import _finish, _non_default, check_output_path
     from labelaudit.engines import dask_engine
     from labelaudit.io.formats import sha256_of
-    from labelaudit.io.labels import check_label_range, parse_class_names, read_labels
+    from labelaudit.io.labels import (
+        check_label_range,
+        check_same_rows,
+        parse_class_names,
+        read_labels,
+    )
 
     if len(pred_probs) != 1:
         raise ConfigError("--engine dask audits one --pred-probs file (average ensembles first).")
@@ -59,11 +64,7 @@ def run_dask_audit(
     ):
         array = dask_engine.load(source, logits=logits)
         n, k = array.shape
-        if len(label_data.labels) != n:
-            raise InvalidInputError(
-                f"{labels} has {len(label_data.labels)} labels but {source} has {n} rows; "
-                "they must describe the same examples in the same order."
-            )
+        check_same_rows(labels, len(label_data.labels), source, n)
         check_label_range(label_data.labels, k, labels, source)
         with console.stage(
             f"Auditing {n:,} examples × {k} classes on {_describe(client)}", quiet=quiet

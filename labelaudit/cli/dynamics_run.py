@@ -7,7 +7,6 @@ from pathlib import Path
 
 from labelaudit.cli import console
 from labelaudit.cli.progress import progress_bar
-from labelaudit.errors import InvalidInputError
 
 
 def run_dynamics_audit(
@@ -30,7 +29,12 @@ def run_dynamics_audit(
     from labelaudit.dynamics import read_dynamics
     from labelaudit.dynamics_audit import audit_dynamics
     from labelaudit.io.formats import sha256_of
-    from labelaudit.io.labels import parse_class_names, read_labels
+    from labelaudit.io.labels import (
+        check_inferred_names,
+        check_same_rows,
+        parse_class_names,
+        read_labels,
+    )
     from labelaudit.io.probabilities import ensemble_mean, read_members
 
     check_output_path(out, [labels, *pred_probs, dynamics])
@@ -41,17 +45,8 @@ def run_dynamics_audit(
         )
     with console.stage(f"Opening {dynamics}", quiet=quiet):
         record = read_dynamics(dynamics, kind=kind)
-    if len(label_data.labels) != record.n:
-        raise InvalidInputError(
-            f"{labels} has {len(label_data.labels)} labels but {dynamics} has {record.n} "
-            "examples per epoch; they must describe the same examples in the same order."
-        )
-    inferred = label_data.class_names
-    if inferred is not None and class_names_spec is None and len(inferred) != record.k:
-        raise InvalidInputError(
-            f"{labels} names {len(label_data.class_names)} classes but {dynamics} has "
-            f"{record.k}; pass --class-names with all {record.k} names in column order."
-        )
+    check_same_rows(labels, len(label_data.labels), dynamics, record.n, "examples per epoch")
+    check_inferred_names(label_data.class_names, class_names_spec, record.k, labels, dynamics)
     probs = None
     if pred_probs:
         with console.stage("Reading predicted probabilities", quiet=quiet):

@@ -51,28 +51,37 @@ class Dynamics:
     def __len__(self) -> int:
         return len(self.epochs)
 
-    def outputs(self, stop: int | None = None) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-        """Yield (index, probabilities, log-scores) for epochs [0, stop), validating each.
+    def outputs(
+        self, stop: int | None = None, *, scores: bool = True, check: bool = True
+    ) -> Iterator[tuple[int, np.ndarray, np.ndarray | None]]:
+        """Yield (index, probabilities, log-scores) for epochs [0, stop).
 
         Log-scores are the logits when logits were recorded, else log(probabilities); both give
-        the same softmax margins, which is what AUM needs.
+        the same softmax margins, which is what AUM needs. scores=False yields None instead
+        (a pass that needs only the probabilities skips the logarithm). check=False skips the
+        per-epoch validation, for a second pass over epochs a first pass already checked.
         """
         for index, epoch in enumerate(self.epochs[:stop]):
-            values = check_epoch(epoch.load(), epoch.where, self.n, self.k)
-            kind = epoch_kind(values)
-            if self.kind == "probs" and kind == "logits":
-                raise InvalidInputError(
-                    f"{epoch.where}: holds logits (values outside [0, 1] or rows not summing to "
-                    f"1) but earlier epochs of {self.source} hold probabilities; record one kind."
-                )
+            values = epoch.load()
+            if check:
+                check_epoch(values, epoch.where, self.n, self.k)
+                if self.kind == "probs" and epoch_kind(values) == "logits":
+                    raise InvalidInputError(
+                        f"{epoch.where}: holds logits (values outside [0, 1] or rows not summing "
+                        f"to 1) but earlier epochs of {self.source} hold probabilities; record "
+                        "one kind."
+                    )
             if self.kind == "logits":
-                scores = np.asarray(values, dtype=np.float64)
-                shifted = scores - scores.max(axis=1, keepdims=True)
+                logits = np.asarray(values, dtype=np.float64)
+                shifted = logits - logits.max(axis=1, keepdims=True)
                 probs = np.exp(shifted)
                 probs /= probs.sum(axis=1, keepdims=True)
-                yield index, probs, scores
+                yield index, probs, logits if scores else None
             else:
                 probs = np.asarray(values, dtype=np.float64)
+                if not scores:
+                    yield index, probs, None
+                    continue
                 with np.errstate(divide="ignore"):
                     yield index, probs, np.log(np.clip(probs, 1e-12, None))
 
@@ -108,8 +117,7 @@ def epoch_kind(values: np.ndarray) -> str:
 def read_dynamics(path: Path, *, kind: str = "auto") -> Dynamics:
     """Open a dynamics record (.npy, directory or .parquet); check shapes and the kind."""
     path = Path(path)
-    if kind not in KINDS:
-        raise InvalidInputError(f"--dynamics-kind must be one of {', '.join(KINDS)}, got {kind!r}.")
+    _check_kind(kind, "--dynamics-kind")
     if not path.exists():
         raise InvalidInputError(f"{path}: no such file or directory.")
     if path.is_dir():
@@ -123,13 +131,37 @@ def read_dynamics(path: Path, *, kind: str = "auto") -> Dynamics:
             f"{path}: unknown dynamics format {path.suffix or '(no extension)'!r}; use an "
             "E×N×K .npy, a directory of per-epoch .npy files, or a .parquet table."
         )
+    return _opened(epochs, n, k, kind, str(path))
+
+
+def dynamics_from_array(array: object, kind: str = "auto") -> Dynamics:
+    """An in-memory E×N×K array of per-epoch outputs as a Dynamics record."""
+    _check_kind(kind, "kind")
+    values = np.asarray(array)
+    if values.ndim != 3:
+        raise InvalidInputError(
+            f"dynamics must be E×N×K (epochs × examples × classes), got shape {values.shape}."
+        )
+    e, n, k = values.shape
+    epochs = [Epoch(i, f"epoch {i}", lambda i=i: values[i]) for i in range(e)]
+    return _opened(epochs, n, k, kind, "the dynamics array")
+
+
+def _check_kind(kind: str, option: str) -> None:
+    if kind not in KINDS:
+        raise InvalidInputError(f"{option} must be one of {', '.join(KINDS)}, got {kind!r}.")
+
+
+def _opened(epochs: list[Epoch], n: int, k: int, kind: str, source: str) -> Dynamics:
+    """The checks every layout shares: enough epochs, at least two classes, and the kind,
+    resolved from the first epoch."""
     if len(epochs) < MIN_EPOCHS:
         raise InvalidInputError(
-            f"{path}: {len(epochs)} epoch(s) recorded; early-learning detectors need at least "
+            f"{source}: {len(epochs)} epoch(s) recorded; early-learning detectors need at least "
             f"{MIN_EPOCHS} (record every epoch of training)."
         )
     if k < 2:
-        raise InvalidInputError(f"{path}: {k} class column(s); at least 2 classes are needed.")
+        raise InvalidInputError(f"{source}: {k} class column(s); at least 2 classes are needed.")
     first = check_epoch(epochs[0].load(), epochs[0].where, n, k)
     found = epoch_kind(first)
     if kind == "probs" and found == "logits":
@@ -138,7 +170,7 @@ def read_dynamics(path: Path, *, kind: str = "auto") -> Dynamics:
             "(outside [0, 1] or rows not summing to 1)."
         )
     resolved = found if kind == "auto" else kind
-    return Dynamics(epochs=epochs, n=n, k=k, kind=resolved, source=str(path))
+    return Dynamics(epochs=epochs, n=n, k=k, kind=resolved, source=source)
 
 
 def _npy_epochs(path: Path) -> tuple[list[Epoch], int, int]:

@@ -37,7 +37,7 @@ class GateResult:
 def run_audit(config: GateConfig):
     """The audit the configuration describes (the same as `labelaudit audit` would run)."""
     from labelaudit.auditor import audit
-    from labelaudit.io.labels import check_label_range, read_labels
+    from labelaudit.io.labels import check_label_range, check_same_rows, read_labels
     from labelaudit.io.probabilities import ensemble_mean, read_members
 
     data = read_labels(
@@ -51,11 +51,8 @@ def run_audit(config: GateConfig):
         if config.pred_probs
         else None
     )
-    if probs is not None and len(probs) != len(data.labels):
-        raise InvalidInputError(
-            f"{config.labels} has {len(data.labels)} labels but {config.pred_probs[0]} has "
-            f"{len(probs)} rows."
-        )
+    if probs is not None:
+        check_same_rows(config.labels, len(data.labels), config.pred_probs[0], len(probs))
     if config.dynamics is not None:
         from labelaudit.dynamics_audit import audit_dynamics
 

@@ -60,7 +60,7 @@ def read_labels(
         if raw.ndim != 1:
             raise InvalidInputError(f"{path}: labels must be a 1-D array, got shape {raw.shape}.")
     elif suffix == ".txt":
-        raw = _read_text_labels(path)
+        raw = read_text_labels(path)
     else:
         column, ids, id_name = read_label_table(path, suffix, label_column, id_column)
         raw = _column_values(column, path, label_column)
@@ -92,7 +92,8 @@ def table_ids(table, id_column: str | None, path: Path) -> tuple[np.ndarray | No
     return (None, None) if name is None else (table[name].to_numpy(), name)
 
 
-def _read_text_labels(path: Path) -> np.ndarray:
+def read_text_labels(path: Path) -> np.ndarray:
+    """One label per line: int64 when every line is an integer, else the stripped strings."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except UnicodeDecodeError as exc:
@@ -165,4 +166,24 @@ def check_label_range(labels: np.ndarray, k: int, path: Path, probs_path: object
         raise InvalidInputError(
             f"{path}: row {row} has label {labels[row]}, outside [0, {k}) for the {k} "
             f"probability columns of {probs_path}."
+        )
+
+
+def check_same_rows(
+    labels_path: Path, n_labels: int, source: object, n_rows: int, unit: str = "rows"
+) -> None:
+    """LABELS and the model outputs must describe the same examples."""
+    if n_labels != n_rows:
+        raise InvalidInputError(
+            f"{labels_path} has {n_labels} labels but {source} has {n_rows} {unit}; they must "
+            "describe the same examples in the same order."
+        )
+
+
+def check_inferred_names(names, spec, k: int, path: Path, source: object) -> None:
+    """Class names read from the labels cover only the classes that occur; say how to fix it."""
+    if spec is None and names is not None and len(names) != k:
+        raise InvalidInputError(
+            f"{path} names {len(names)} classes but {source} has {k}; pass --class-names with "
+            f"all {k} names in column order."
         )

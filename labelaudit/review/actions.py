@@ -15,7 +15,7 @@ GRADE_CONFIDENT = "confident"
 
 def flagged_frame(report: Report, dataset=None, dataset_path: Path | None = None, id_column=None):
     """Flagged rows ordered by issue_rank: the report's columns, then the dataset's columns."""
-    from labelaudit.review.dataset import align
+    from labelaudit.review.dataset import align, dataset_id_column
 
     frame = report.frame
     order = report.issue_order()
@@ -23,9 +23,8 @@ def flagged_frame(report: Report, dataset=None, dataset_path: Path | None = None
     if dataset is None:
         return flagged
     joined = align(report, dataset, dataset_path, id_column).iloc[order].reset_index(drop=True)
-    id_name = report.metadata.get("options", {}).get("id_column") or "id"
-    if "id" in report.columns:
-        joined = joined.drop(columns=[c for c in (id_column or id_name,) if c in joined.columns])
+    if "id" in report.columns:  # the report's own id column already identifies the row
+        joined = joined.drop(columns=dataset_id_column(report, id_column))
     renamed = {c: f"{c}_dataset" for c in joined.columns if c in flagged.columns}
     return flagged.join(joined.rename(columns=renamed))
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from labelaudit.errors import InvalidInputError
 from labelaudit.io.formats import LABEL_SUFFIXES, check_readable, read_npy, read_table
+from labelaudit.io.labels import read_text_labels
 
 
 @dataclass(frozen=True)
@@ -38,16 +39,8 @@ class LabelsFile:
             if raw.ndim != 1:
                 raise InvalidInputError(f"{path}: labels must be 1-D, got shape {raw.shape}.")
             return cls(path, suffix, raw.astype(object))
-        if suffix == ".txt":
-            lines = path.read_text(encoding="utf-8").splitlines()
-            while lines and not lines[-1].strip():
-                lines.pop()
-            values = [line.strip() for line in lines]
-            try:
-                parsed: list = [int(v) for v in values]
-            except ValueError:
-                parsed = values
-            return cls(path, suffix, np.array(parsed, dtype=object))
+        if suffix == ".txt":  # the reader the audit used, so the rows are the same
+            return cls(path, suffix, read_text_labels(path).astype(object))
         table = read_table(path, suffix)
         if label_column not in table.columns:
             raise InvalidInputError(
