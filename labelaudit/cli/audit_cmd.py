@@ -210,34 +210,6 @@ def audit_command(
 
     writing = {"only_flagged": only_flagged, "block_rows": block_rows}
     with console.handled(debug=debug, quiet=quiet), bounded_residency():
-        if dynamics is not None:
-            if multi_label or features is not None:
-                raise ConfigError("--dynamics works with single-label --labels (and --pred-probs).")
-            if _non_default_options(filter_by, rank_by, frac_noise, num_to_remove_per_class):
-                raise ConfigError(
-                    "--filter-by, --rank-by and the pruning options apply to confident_learning "
-                    "alone; with --dynamics, confident learning runs with its defaults."
-                )
-            from labelaudit.cli.dynamics_run import run_dynamics_audit
-
-            run_dynamics_audit(
-                labels=labels,
-                dynamics=dynamics,
-                kind=dynamics_kind,
-                detectors=detector,
-                pred_probs=[Path(p) for p in pred_probs or []],
-                out=out,
-                logits=logits,
-                label_column=label_column,
-                id_column=id_column,
-                class_names_spec=class_names,
-                json_output=json_output,
-                quiet=quiet,
-                writing=writing,
-            )
-            return
-        if detector and len(detector) > 1:
-            raise ConfigError("several --detector values need --dynamics (training dynamics).")
         cl_options = dict(
             filter_by=None if filter_by is None else filter_by.value,
             rank_by=rank_by.value,
@@ -246,6 +218,38 @@ def audit_command(
             min_examples_per_class=min_examples_per_class,
             calibrate=not no_calibrate,
         )
+        # What every way of running an audit needs from the command line.
+        common = dict(
+            labels=labels,
+            out=out,
+            logits=logits,
+            label_column=label_column,
+            id_column=id_column,
+            class_names_spec=class_names,
+            json_output=json_output,
+            quiet=quiet,
+            writing=writing,
+        )
+        if dynamics is not None:
+            if multi_label or features is not None:
+                raise ConfigError("--dynamics works with single-label --labels (and --pred-probs).")
+            if _non_default(cl_options, RANKING_AND_PRUNING):
+                raise ConfigError(
+                    "--filter-by, --rank-by and the pruning options apply to confident_learning "
+                    "alone; with --dynamics, confident learning runs with its defaults."
+                )
+            from labelaudit.cli.dynamics_run import run_dynamics_audit
+
+            run_dynamics_audit(
+                dynamics=dynamics,
+                kind=dynamics_kind,
+                detectors=detector,
+                pred_probs=[Path(p) for p in pred_probs or []],
+                **common,
+            )
+            return
+        if detector and len(detector) > 1:
+            raise ConfigError("several --detector values need --dynamics (training dynamics).")
         if engine not in ("local", "dask"):
             raise ConfigError(f"--engine must be local or dask, got {engine!r}.")
         if scheduler is not None and engine != "dask":
@@ -259,23 +263,14 @@ def audit_command(
                     "combine with --features, --multi-label, --device or --in-memory."
                 )
             run_dask_audit(
-                labels=labels,
                 pred_probs=pred_probs or [],
                 scheduler=scheduler,
-                out=out,
                 options=cl_options,
                 detector=detector[0] if detector else "confident_learning",
-                logits=logits,
-                label_column=label_column,
-                id_column=id_column,
-                class_names_spec=class_names,
-                json_output=json_output,
-                quiet=quiet,
-                writing=writing,
+                **common,
             )
             return
         _run(
-            labels=labels,
             pred_probs=[Path(p) for p in pred_probs or []],
             features=dict(
                 path=features,
@@ -285,19 +280,12 @@ def audit_command(
                 impute=impute,
                 columns=feature_columns,
             ),
-            out=out,
             options=cl_options,
             detector=detector[0] if detector else "confident_learning",
-            logits=logits,
-            label_column=label_column,
-            id_column=id_column,
-            class_names_spec=class_names,
             multi_label=multi_label,
             device=device,
-            json_output=json_output,
-            quiet=quiet,
             in_memory=in_memory,
-            writing=writing,
+            **common,
         )
 
 
@@ -475,17 +463,13 @@ def _finish(
         )
 
 
-def _non_default_options(filter_by, rank_by, frac_noise, num_to_remove_per_class) -> bool:
-    return (
-        filter_by is not None
-        or rank_by.value != "self_confidence"
-        or frac_noise != 1.0
-        or num_to_remove_per_class is not None
-    )
+# The options that choose and order confident learning's flags (the rest tune its joint).
+RANKING_AND_PRUNING = ("filter_by", "rank_by", "frac_noise", "num_to_remove_per_class")
 
 
-def _non_default(options: dict) -> bool:
-    return options != CONFIDENT_LEARNING_DEFAULTS
+def _non_default(options: dict, keys=tuple(CONFIDENT_LEARNING_DEFAULTS)) -> bool:
+    """Whether any of these confident-learning options differs from its default."""
+    return any(options[key] != CONFIDENT_LEARNING_DEFAULTS[key] for key in keys)
 
 
 def check_output_path(out: Path, inputs: list[Path]) -> None:
