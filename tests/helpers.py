@@ -37,5 +37,15 @@ def run_cli(*args: str) -> Result:
     return Result(res.exit_code, res.stdout, res.stderr)
 
 
+def run_audit(labels, pred_probs, out, *extra) -> Result:
+    """`labelaudit audit --labels LABELS --pred-probs P [--pred-probs P2 ...] --out OUT EXTRA...`;
+    pred_probs is one path or a list of them (an ensemble)."""
+    paths = pred_probs if isinstance(pred_probs, (list, tuple)) else [pred_probs]
+    args: list = ["audit", "--labels", labels]
+    for path in paths:
+        args += ["--pred-probs", path]
+    return run_cli(*args, "--out", out, *extra)
+
+
 def digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -140,7 +140,7 @@ def test_device_choice(tmp_path):
 
 def test_cuda_request_without_a_gpu_is_a_clear_error(tmp_path):
     from labelaudit.backend import place
-    from tests.helpers import planted, run_cli
+    from tests.helpers import planted, run_audit
 
     try:
         place(np.full((2, 2), 0.5), "cuda")
@@ -150,27 +150,15 @@ def test_cuda_request_without_a_gpu_is_a_clear_error(tmp_path):
     labels, P, _ = planted(n=50, k=3)
     np.save(tmp_path / "l.npy", labels)
     np.save(tmp_path / "p.npy", P)
-    res = run_cli(
-        "audit",
-        "--labels",
-        tmp_path / "l.npy",
-        "--pred-probs",
-        tmp_path / "p.npy",
-        "--out",
-        tmp_path / "r.parquet",
-        "--device",
-        "cuda",
+    res = run_audit(
+        tmp_path / "l.npy", tmp_path / "p.npy", tmp_path / "r.parquet", "--device", "cuda"
     )
     assert res.exit_code == 2
     assert "pip install 'labelaudit[gpu]'" in res.stderr
     assert not (tmp_path / "r.parquet").exists()
-    res = run_cli(
-        "audit",
-        "--labels",
+    res = run_audit(
         tmp_path / "l.npy",
-        "--pred-probs",
         tmp_path / "p.npy",
-        "--out",
         tmp_path / "r.parquet",
         "--device",
         "auto",

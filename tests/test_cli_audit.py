@@ -15,7 +15,7 @@ import labelaudit
 from labelaudit.detectors.confident_learning import noise_posterior_suggestion
 from labelaudit.methods import FILTER_METHODS
 from labelaudit.report import METADATA_KEY
-from tests.helpers import digest, planted, run_cli
+from tests.helpers import digest, planted, run_audit, run_cli
 
 
 @pytest.fixture
@@ -29,9 +29,7 @@ def files(tmp_path):
 def test_report_matches_library(files):
     tmp, labels, P = files
     out = tmp / "report.parquet"
-    res = run_cli(
-        "audit", "--labels", tmp / "labels.npy", "--pred-probs", tmp / "probs.npy", "--out", out
-    )
+    res = run_audit(tmp / "labels.npy", tmp / "probs.npy", out)
     assert res.exit_code == 0, res.stderr
     df = pd.read_parquet(out)
     assert list(df.columns) == [
@@ -66,13 +64,9 @@ def test_report_matches_library(files):
 def test_metadata_records_version_options_and_inputs(files):
     tmp, labels, P = files
     out = tmp / "report.parquet"
-    run_cli(
-        "audit",
-        "--labels",
+    run_audit(
         tmp / "labels.npy",
-        "--pred-probs",
         tmp / "probs.npy",
-        "--out",
         out,
         "--filter-by",
         "both",
@@ -98,18 +92,7 @@ def test_metadata_records_version_options_and_inputs(files):
 def test_every_filter_by_reaches_the_engine(files, filter_by):
     tmp, labels, P = files
     out = tmp / "r.parquet"
-    res = run_cli(
-        "audit",
-        "--labels",
-        tmp / "labels.npy",
-        "--pred-probs",
-        tmp / "probs.npy",
-        "--out",
-        out,
-        "--filter-by",
-        filter_by,
-        "--quiet",
-    )
+    res = run_audit(tmp / "labels.npy", tmp / "probs.npy", out, "--filter-by", filter_by, "--quiet")
     assert res.exit_code == 0 and res.stdout == ""
     expected = labelaudit.find_label_issues(labels, P, filter_by=filter_by)
     df = pd.read_parquet(out)
@@ -121,13 +104,9 @@ def test_every_filter_by_reaches_the_engine(files, filter_by):
 def test_pruning_options_reach_the_engine(files):
     tmp, labels, P = files
     out = tmp / "r.parquet"
-    res = run_cli(
-        "audit",
-        "--labels",
+    res = run_audit(
         tmp / "labels.npy",
-        "--pred-probs",
         tmp / "probs.npy",
-        "--out",
         out,
         "--filter-by",
         "prune_by_class",
@@ -140,13 +119,9 @@ def test_pruning_options_reach_the_engine(files):
     assert res.exit_code == 0, res.stderr
     flagged = pd.read_parquet(out).query("is_label_issue")
     assert flagged.groupby("given_label").size().to_dict() == {0: 3, 1: 4, 2: 5, 3: 6}
-    res = run_cli(
-        "audit",
-        "--labels",
+    res = run_audit(
         tmp / "labels.npy",
-        "--pred-probs",
         tmp / "probs.npy",
-        "--out",
         out,
         "--no-calibrate",
         "--frac-noise",
@@ -161,16 +136,7 @@ def test_pruning_options_reach_the_engine(files):
 def test_json_summary(files):
     tmp, labels, P = files
     out = tmp / "r.parquet"
-    res = run_cli(
-        "audit",
-        "--labels",
-        tmp / "labels.npy",
-        "--pred-probs",
-        tmp / "probs.npy",
-        "--out",
-        out,
-        "--json",
-    )
+    res = run_audit(tmp / "labels.npy", tmp / "probs.npy", out, "--json")
     summary = json.loads(res.stdout)
     mask = labelaudit.find_label_issues(labels, P)
     assert summary["num_issues"] == int(mask.sum())
@@ -189,15 +155,9 @@ def test_ensemble_is_the_float64_mean_of_members(tmp_path):
     np.save(tmp_path / "a.npy", P1.astype(np.float32))
     np.save(tmp_path / "b.npy", P2)
     out = tmp_path / "r.parquet"
-    res = run_cli(
-        "audit",
-        "--labels",
+    res = run_audit(
         tmp_path / "l.npy",
-        "--pred-probs",
-        tmp_path / "a.npy",
-        "--pred-probs",
-        tmp_path / "b.npy",
-        "--out",
+        [tmp_path / "a.npy", tmp_path / "b.npy"],
         out,
         "--quiet",
         "--filter-by",
@@ -222,18 +182,7 @@ def test_default_ensemble_audit_counts_issues_from_each_member(tmp_path):
     np.save(tmp_path / "a.npy", P1)
     np.save(tmp_path / "b.npy", P2)
     out = tmp_path / "r.parquet"
-    res = run_cli(
-        "audit",
-        "--labels",
-        tmp_path / "l.npy",
-        "--pred-probs",
-        tmp_path / "a.npy",
-        "--pred-probs",
-        tmp_path / "b.npy",
-        "--out",
-        out,
-        "--json",
-    )
+    res = run_audit(tmp_path / "l.npy", [tmp_path / "a.npy", tmp_path / "b.npy"], out, "--json")
     assert res.exit_code == 0, res.stderr
     mean = np.mean(np.stack([P1, P2]), axis=0)
     joint = member_confident_joint(labels, [P1, P2])
@@ -275,15 +224,7 @@ def test_tables_with_names_ids_and_list_columns(tmp_path):
     pd.DataFrame(P, columns=["p_cat", "p_dog", "p_emu"]).to_csv(tmp_path / "probs.csv", index=False)
     for probs in ("probs.parquet", "probs.csv"):
         out = tmp_path / f"{probs}.parquet"
-        res = run_cli(
-            "audit",
-            "--labels",
-            tmp_path / "labels.csv",
-            "--pred-probs",
-            tmp_path / probs,
-            "--out",
-            out,
-        )
+        res = run_audit(tmp_path / "labels.csv", tmp_path / probs, out)
         assert res.exit_code == 0, res.stderr
         df = pd.read_parquet(out)
         assert df["id"].iloc[5] == "img0005"
@@ -299,16 +240,8 @@ def test_class_names_map_text_labels_in_given_order(tmp_path):
     (tmp_path / "labels.txt").write_text("\n".join(names[i] for i in labels) + "\n")
     np.save(tmp_path / "p.npy", P)
     out = tmp_path / "r.parquet"
-    res = run_cli(
-        "audit",
-        "--labels",
-        tmp_path / "labels.txt",
-        "--pred-probs",
-        tmp_path / "p.npy",
-        "--out",
-        out,
-        "--class-names",
-        ",".join(names),
+    res = run_audit(
+        tmp_path / "labels.txt", tmp_path / "p.npy", out, "--class-names", ",".join(names)
     )
     assert res.exit_code == 0, res.stderr
     df = pd.read_parquet(out)
@@ -322,16 +255,12 @@ def test_float_noise_rows_are_used_unchanged_and_larger_drift_is_renormalised(tm
     np.save(tmp_path / "l.npy", labels)
     np.save(tmp_path / "p.npy", P)
     out = tmp_path / "r.parquet"
-    res = run_cli(
-        "audit", "--labels", tmp_path / "l.npy", "--pred-probs", tmp_path / "p.npy", "--out", out
-    )
+    res = run_audit(tmp_path / "l.npy", tmp_path / "p.npy", out)
     assert res.exit_code == 0 and "renormalised" not in res.stderr
     assert np.array_equal(pd.read_parquet(out)["label_quality"], P[np.arange(len(labels)), labels])
     P[:7] *= 1 + 5e-4
     np.save(tmp_path / "p.npy", P)
-    res = run_cli(
-        "audit", "--labels", tmp_path / "l.npy", "--pred-probs", tmp_path / "p.npy", "--out", out
-    )
+    res = run_audit(tmp_path / "l.npy", tmp_path / "p.npy", out)
     assert res.exit_code == 0
     assert "renormalised 7 row(s)" in res.stderr
     assert np.allclose(

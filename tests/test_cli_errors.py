@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.helpers import digest, planted, run_cli
+from tests.helpers import digest, planted, run_audit, run_cli
 
 
 @pytest.fixture
@@ -146,7 +146,7 @@ def test_output_equal_to_an_input(good):
     path = tmp / "labels.parquet"
     pd.DataFrame({"label": labels}).to_parquet(path)
     before = digest(path)
-    res = run_cli("audit", "--labels", path, "--pred-probs", tmp / "probs.npy", "--out", path)
+    res = run_audit(path, tmp / "probs.npy", path)
     assert res.exit_code == 2
     assert "is also an input" in res.stderr
     assert digest(path) == before
@@ -190,16 +190,8 @@ def test_usage_errors_exit_2(good):
     res = run_cli("audit", "--labels", tmp / "labels.npy", "--out", tmp / "r.parquet")
     assert res.exit_code == 2
     assert "--pred-probs" in res.stderr
-    res = run_cli(
-        "audit",
-        "--labels",
-        tmp / "labels.npy",
-        "--pred-probs",
-        tmp / "probs.npy",
-        "--out",
-        tmp / "r.parquet",
-        "--filter-by",
-        "prune_by_magic",
+    res = run_audit(
+        tmp / "labels.npy", tmp / "probs.npy", tmp / "r.parquet", "--filter-by", "prune_by_magic"
     )
     assert res.exit_code == 2
 

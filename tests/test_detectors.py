@@ -11,7 +11,7 @@ import pytest
 import labelaudit
 from labelaudit.detectors import DetectorResult, registry
 from labelaudit.errors import ConfigError, LabelAuditError
-from tests.helpers import planted, run_cli
+from tests.helpers import planted, run_audit, run_cli
 
 
 def test_confident_learning_is_registered_and_matches_find_label_issues():
@@ -61,17 +61,8 @@ def test_example_plugin_is_installed_listed_and_runs(tmp_path):
     np.save(tmp_path / "l.npy", labels)
     np.save(tmp_path / "p.npy", P)
     out = tmp_path / "r.parquet"
-    res = run_cli(
-        "audit",
-        "--labels",
-        tmp_path / "l.npy",
-        "--pred-probs",
-        tmp_path / "p.npy",
-        "--out",
-        out,
-        "--detector",
-        "not_in_top_k",
-        "--quiet",
+    res = run_audit(
+        tmp_path / "l.npy", tmp_path / "p.npy", out, "--detector", "not_in_top_k", "--quiet"
     )
     assert res.exit_code == 0, res.stderr
     df = pd.read_parquet(out)
@@ -86,13 +77,9 @@ def test_confident_learning_options_are_refused_for_other_detectors(tmp_path):
     labels, P, _ = planted()
     np.save(tmp_path / "l.npy", labels)
     np.save(tmp_path / "p.npy", P)
-    res = run_cli(
-        "audit",
-        "--labels",
+    res = run_audit(
         tmp_path / "l.npy",
-        "--pred-probs",
         tmp_path / "p.npy",
-        "--out",
         tmp_path / "r.parquet",
         "--detector",
         "not_in_top_k",

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from labelaudit.report import METADATA_KEY, Report
-from tests.helpers import digest, planted, run_cli
+from tests.helpers import digest, planted, run_audit, run_cli
 
 NAMES = ["cat", "dog", "bird"]
 CHROMIUM = next(
@@ -175,20 +175,18 @@ def test_export_refuses_datasets_that_do_not_join(audited):
 
 def test_export_by_position_needs_equal_lengths(tmp_path):
     given, P, _ = planted(n=50, k=3)
-    report = run_audit(tmp_path, given, P)
+    report = audit_arrays(tmp_path, given, P)
     pd.DataFrame({"path": [f"{i}.png" for i in range(49)]}).to_csv(tmp_path / "d.csv", index=False)
     res = run_cli("export", report, "--dataset", tmp_path / "d.csv", "--out", tmp_path / "o.csv")
     assert res.exit_code == 2 and "49 rows but the report describes 50" in res.stderr
 
 
-def run_audit(tmp, given, P, *extra):
+def audit_arrays(tmp, given, P, *extra):
+    """Save labels and probabilities in tmp and audit them; the report's path."""
     np.save(tmp / "labels.npy", given)
     np.save(tmp / "probs.npy", P)
     out = tmp / "r.parquet"
-    res = run_cli(
-        "audit", "--labels", tmp / "labels.npy", "--pred-probs", tmp / "probs.npy",
-        "--out", out, "-q", *extra,
-    )  # fmt: skip
+    res = run_audit(tmp / "labels.npy", tmp / "probs.npy", out, "-q", *extra)
     assert res.exit_code == 0, res.stderr
     return out
 
@@ -285,9 +283,9 @@ def test_apply_refuses_a_labels_file_the_report_did_not_audit(audited):
 
 def test_diff_lists_the_set_differences(tmp_path):
     given, P, _ = planted(n=400, k=4, noise=0.2, seed=2)
-    old = run_audit(tmp_path, given, P)
+    old = audit_arrays(tmp_path, given, P)
     old = old.rename(tmp_path / "old.parquet")
-    new = run_audit(tmp_path, given, P, "--filter-by", "both")
+    new = audit_arrays(tmp_path, given, P, "--filter-by", "both")
     res = run_cli("diff", old, new, "--json")
     assert res.exit_code == 0, res.stderr
     out = json.loads(res.stdout)
@@ -308,9 +306,9 @@ def test_diff_lists_the_set_differences(tmp_path):
 
 def test_diff_and_report_refuse_bad_reports(tmp_path):
     given, P, _ = planted(n=60, k=3)
-    report = run_audit(tmp_path, given, P)
+    report = audit_arrays(tmp_path, given, P)
     (tmp_path / "x").mkdir()
-    other = run_audit(tmp_path / "x", given[:50], P[:50])
+    other = audit_arrays(tmp_path / "x", given[:50], P[:50])
     res = run_cli("diff", report, other)
     assert res.exit_code == 2 and "same examples" in res.stderr
     table = pq.read_table(report)

@@ -11,15 +11,12 @@ import pyarrow.parquet as pq
 from labelaudit.bench.end_to_end import run_process
 from labelaudit.bench.scale import write_matrix
 from labelaudit.report import Report
-from tests.helpers import planted, run_cli
+from tests.helpers import planted, run_audit, run_cli
 
 
 def audit(tmp, *extra, probs="probs.npy", out="r.parquet"):
-    res = run_cli(
-        "audit", "--labels", tmp / "labels.npy", "--pred-probs", tmp / probs,
-        "--out", tmp / out, "-q", *extra,
-    )  # fmt: skip
-    return res
+    """Audit tmp/labels.npy against tmp/PROBS into tmp/OUT, quietly."""
+    return run_audit(tmp / "labels.npy", tmp / probs, tmp / out, "-q", *extra)
 
 
 def test_streamed_audit_equals_in_memory_and_keeps_rss_bounded(tmp_path):
