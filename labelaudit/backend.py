@@ -120,8 +120,6 @@ def _device(x: Any) -> Any:
 
 def row_pass(P: DeviceMatrix, cut: np.ndarray, block_rows: int):
     """(argmax, row max, argmax passes its threshold, global min) computed on the device."""
-    if hasattr(P, "row_pass"):  # matrices with their own distributed pass (engines/)
-        return P.row_pass(cut)
     xp, array = P.xp, P.array
     device = _device(array)
     cut_d = xp.asarray(cut, device=device)

@@ -250,8 +250,10 @@ def audit_command(
             return
         if detector and len(detector) > 1:
             raise ConfigError("several --detector values need --dynamics (training dynamics).")
-        if engine not in ("local", "dask"):
-            raise ConfigError(f"--engine must be local or dask, got {engine!r}.")
+        from labelaudit.engines import ENGINES
+
+        if engine not in ENGINES:
+            raise ConfigError(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}.")
         if scheduler is not None and engine != "dask":
             raise ConfigError("--scheduler needs --engine dask.")
         if engine == "dask":

@@ -175,7 +175,7 @@ def analyse(
     in_window = np.arange(e)[:, None] <= row_onset[None, :]
     correctness = (correct & in_window).sum(axis=0) / window
     elr_target = elr_at / elr_at.sum(axis=1, keepdims=True)
-    agreement_at_onset = float(snapshot.argmax(axis=1).__eq__(labels).mean()) if n else 0.0
+    agreement_at_onset = float((snapshot.argmax(axis=1) == labels).mean()) if n else 0.0
     agreement_final = float(correct[-1].mean()) if n else 0.0
     pooled = correct.mean(axis=1) if n else np.zeros(e)
     majority = np.bincount(labels, minlength=k).max() / n if n else 1.0

@@ -37,7 +37,7 @@ def _require_dask():
 
 
 @contextlib.contextmanager
-def client(scheduler: str | None, *, workers: int | None = None) -> Iterator[object]:
+def client(scheduler: str | None) -> Iterator[object]:
     """A distributed Client on the given scheduler, or on a LocalCluster started for the run."""
     _require_dask()
     from distributed import Client, LocalCluster
@@ -56,9 +56,7 @@ def client(scheduler: str | None, *, workers: int | None = None) -> Iterator[obj
             c.close()
         return
     try:
-        cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-        )
+        cluster = LocalCluster(threads_per_worker=1, processes=True, dashboard_address=None)
     except (RuntimeError, OSError) as exc:
         raise LabelAuditError(f"could not start a local Dask cluster ({exc}).") from exc
     with cluster, Client(cluster) as c:
