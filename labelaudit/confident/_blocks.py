@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -45,6 +46,11 @@ def set_block_hook(hook: Callable[[], None] | None) -> None:
     _block_hook = hook
 
 
+def block_hook_set() -> bool:
+    """True while an input is being streamed (a block hook releases its pages)."""
+    return _block_hook is not None
+
+
 def block_done() -> None:
     """Mark one block of work done inside a job (lets the block hook run; see set_block_hook)."""
     hook = _block_hook
@@ -53,22 +59,36 @@ def block_done() -> None:
 
 
 def for_each(fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
-    """fn over items on the worker threads (in order of items); sequential with one thread."""
+    """fn over items on the worker threads; results in the order of items.
+
+    Each worker runs one long task that takes the next unclaimed item until none is left, so a
+    pass over hundreds of blocks costs a few thread hand-offs instead of one future per block
+    (about 30 µs each, which was 20% of a 380 MB pass), and uneven items still balance.
+    """
     items = list(items)
     hook = _block_hook
-    if hook is not None:
-        work = fn
+    workers = min(threads(), len(items))
+    if workers <= 1:
+        results = []
+        for item in items:
+            results.append(fn(item))
+            if hook is not None:
+                hook()
+        return results
+    results = [None] * len(items)
+    claim = itertools.count()  # next() on it is atomic under the GIL
 
-        def fn(item: Any) -> Any:
-            try:
-                return work(item)
-            finally:
+    def work() -> None:
+        for i in iter(claim.__next__, None):
+            if i >= len(items):
+                return
+            results[i] = fn(items[i])
+            if hook is not None:
                 hook()
 
-    workers = threads()
-    if workers == 1 or len(items) < 2:
-        return [fn(item) for item in items]
-    return list(_pool(workers).map(fn, items))
+    for future in [_pool(workers).submit(work) for _ in range(workers)]:
+        future.result()  # re-raises the first worker error
+    return results
 
 
 def row_blocks(n: int, k: int) -> Iterator[slice]:

@@ -8,14 +8,22 @@ instead of cleanlab's Python loop over K² cells with a full argsort in each.
 
 from __future__ import annotations
 
+import bisect
 import warnings
 from functools import partial
+from typing import NamedTuple
 
 import numpy as np
 
-from labelaudit.confident._blocks import BLOCK_VALUES, ClassGroups, block_done, for_each
+from labelaudit.confident._blocks import (
+    BLOCK_VALUES,
+    ClassGroups,
+    block_done,
+    block_hook_set,
+    for_each,
+)
 from labelaudit.confident.rounding import round_preserving_row_totals
-from labelaudit.confident.selection import smallest_mask, smallest_rows
+from labelaudit.confident.selection import row_cuts, smallest_mask
 
 
 def prune_count_matrix(
@@ -86,9 +94,12 @@ def prune_by_class(
     return mask
 
 
-# Below this many (cell, candidate) keys a class is cheaper to batch with others than to loop
-# over: per-class numpy call overhead (~50 µs) then dominates (measured at 50,000×1,000).
-BATCH_CLASS_KEYS = 1 << 12
+# Keys (cell × candidate values) per chunk of pruning work: 2 MiB of float64 keys stay in a
+# core's L2 cache through the few passes made over them, and a 50,000×1,000 audit still splits
+# into enough chunks to keep two threads busy.
+CHUNK_KEYS = 1 << 18
+# A class whose cells hold more keys than this is worth a job of its own.
+CLASS_KEYS = 1 << 12
 
 
 def prune_by_noise_rate(
@@ -103,14 +114,22 @@ def prune_by_noise_rate(
 
     Only examples whose label is not their row maximum ("candidates") can have p_j - p_k > 0.
     When a cell (j, k) asks for no more examples than have a positive margin, its selection lies
-    among the candidates (every other row's margin is <= 0 < the cut), so the full class is
-    read only for cells that ask for more. Small classes are processed together in padded
-    batches; large ones one at a time.
+    among the candidates (every other row's margin is <= 0 < the cut), so the full class is read
+    only for cells that ask for more. Every cell (j, k) becomes one row of a padded matrix of
+    its class's candidate keys; cells are sorted by that width and cut into chunks, so that one
+    partition selects for hundreds of cells at once with little padding.
     """
-    counts = np.zeros_like(pcm)
-    counts[:, classes] = pcm[:, classes]
-    np.fill_diagonal(counts, 0)
-    counts = np.maximum(counts, 0)
+    k_all = len(pcm)
+    eligible = np.zeros(k_all, dtype=bool)
+    eligible[classes] = True
+    # Flat positions of the cells to prune: PCM[j, k] > 0 off the diagonal, k eligible.
+    flat = np.flatnonzero(pcm > 0)
+    col, cls = np.divmod(flat, k_all)
+    keep = (col != cls) & eligible[cls]
+    col, cls, q = col[keep], cls[keep], pcm.reshape(-1)[flat[keep]]
+    mask = np.zeros(len(sc), dtype=bool)
+    if len(q) == 0:
+        return mask
     candidate = sc < row_max
     if hasattr(pred_probs, "prefetch"):  # a cluster matrix: fetch the candidates once
         pred_probs.prefetch(np.flatnonzero(candidate))
@@ -118,86 +137,143 @@ def prune_by_noise_rate(
     ordered = groups.order[in_order]  # candidates grouped by class, ascending inside each
     seen = np.concatenate(([0], np.cumsum(in_order)))
     per_class = seen[groups.bounds[1:]] - seen[groups.bounds[:-1]]
-    starts = np.concatenate(([0], np.cumsum(per_class)[:-1]))
-    cells_per_class = np.count_nonzero(counts, axis=0)
-    work = cells_per_class * per_class
-    mask = np.zeros(len(sc), dtype=bool)
-    active = np.flatnonzero(cells_per_class > 0)
-    small = active[work[active] <= BATCH_CLASS_KEYS]
-    # Classes are disjoint sets of rows, so they can be pruned on several threads at once.
+    starts = seen[groups.bounds[:-1]]
+    context = _PruneContext(pred_probs, sc, groups, ordered, starts)
+    # Classes with cells in a good share of the K columns read their candidates' whole rows
+    # once; the rest go cell by cell through padded chunks.
+    cells_of = np.bincount(cls, minlength=k_all)
+    whole_rows = (cells_of * 4 >= k_all) & (cells_of * per_class > CLASS_KEYS)
+    by_class = whole_rows[cls]
+    # flatnonzero walked PCM row by row (j), so a stable sort groups the cells by class.
+    mine = np.flatnonzero(by_class)
+    mine = mine[np.argsort(cls[mine], kind="stable")]
+    edges = np.cumsum(cells_of[whole_rows])[:-1]
     jobs = [
-        partial(
-            _prune_batch, pred_probs, sc, groups, counts, batch, ordered, starts, per_class, mask
-        )
-        for batch in _batches(small, per_class, cells_per_class, BLOCK_VALUES // len(pcm))
+        partial(_prune_class, context, int(k), col[cells], q[cells], int(per_class[k]))
+        for k, cells in zip(np.flatnonzero(whole_rows), np.split(mine, edges), strict=False)
     ]
-    jobs += [
-        partial(_prune_class, pred_probs, sc, candidate, groups, counts, int(k), mask)
-        for k in active[work[active] > BATCH_CLASS_KEYS]
-    ]
-    for_each(lambda job: job(), jobs)
+    rest = np.flatnonzero(~by_class)
+    width = per_class[cls[rest]]
+    by_width = rest[np.lexsort((cls[rest], width))]  # a class's cells stay together
+    cells = _Cells(col[by_width], cls[by_width], q[by_width], per_class[cls[by_width]])
+    jobs += [partial(_prune_cells, context, cells, chunk) for chunk in _chunks(cells, k_all)]
+    found = for_each(lambda job: job(), jobs)
+    mask[np.concatenate(found)] = True
     return mask
 
 
-def _batches(classes: np.ndarray, per_class: np.ndarray, cells: np.ndarray, row_limit: int):
-    """Split classes, sorted by candidate count, into batches of about BLOCK_VALUES keys whose
-    candidate rows hold at most about BLOCK_VALUES values (row_limit rows), so one batch reads
-    a block's worth of the matrix."""
-    classes = classes[np.argsort(per_class[classes], kind="stable")]
-    batch: list[int] = []
-    total_cells = total_rows = 0
-    for k in classes.tolist():
-        width = max(int(per_class[k]), 1)
-        too_many_keys = (total_cells + cells[k]) * width > BLOCK_VALUES
-        if batch and (too_many_keys or total_rows + width > row_limit):
-            yield np.array(batch)
-            batch, total_cells, total_rows = [], 0, 0
-        batch.append(k)
-        total_cells += int(cells[k])
-        total_rows += width
-    if batch:
-        yield np.array(batch)
+class _Cells(NamedTuple):
+    """Cells (j, k) to prune, sorted by width (candidates of class k): column, class, count."""
+
+    col: np.ndarray
+    cls: np.ndarray
+    q: np.ndarray
+    width: np.ndarray
 
 
-def _prune_batch(pred_probs, sc, groups, counts, batch, ordered, starts, per_class, mask) -> None:
-    """One padded selection over every cell (j, k) of a batch of small classes."""
-    col, which = np.nonzero(counts[:, batch])
-    cls = batch[which]
-    q = counts[col, cls]
-    if len(ordered) == 0:  # no row anywhere has a positive margin: every cell reads its class
-        for cell in range(len(q)):
-            _exact_cell(pred_probs, sc, groups, int(cls[cell]), int(col[cell]), int(q[cell]), mask)
-        return
-    width = max(int(per_class[batch].max()), 1)
-    offset = np.arange(width)
-    valid = offset[None, :] < per_class[cls][:, None]
-    idx = ordered[np.minimum(starts[cls][:, None] + offset[None, :], len(ordered) - 1)]
-    keys = np.where(valid, sc[idx] - pred_probs[idx, col[:, None]], np.inf)
-    positive = np.count_nonzero(keys < 0, axis=1)
-    easy = np.flatnonzero(q <= positive)
-    picked, tied = smallest_rows(keys[easy], q[easy])
-    mask[idx[easy][picked]] = True
-    for cell in np.concatenate((easy[tied], np.flatnonzero(q > positive))):
-        _exact_cell(pred_probs, sc, groups, int(cls[cell]), int(col[cell]), int(q[cell]), mask)
+class _PruneContext(NamedTuple):
+    pred_probs: np.ndarray
+    sc: np.ndarray
+    groups: ClassGroups
+    ordered: np.ndarray  # candidate rows grouped by class
+    starts: np.ndarray  # where each class's candidates begin in `ordered`
 
 
-def _prune_class(pred_probs, sc, candidate, groups, counts, k, mask) -> None:
-    """All cells of one large class: its candidates gathered once, rows laid out per column."""
-    members = groups.members(k)
-    sc_k = sc[members]
-    below = members[candidate[members]]
-    keys = sc[below][None, :] - pred_probs.take(below, axis=0).T
-    positive = np.count_nonzero(keys < 0, axis=1)
-    easy = counts[:, k] <= positive
-    picked, tied = smallest_rows(keys, np.where(easy, counts[:, k], 0))
-    mask[below[picked.any(axis=0)]] = True
-    for j in np.concatenate((tied, np.flatnonzero(~easy))):
-        _exact_cell(pred_probs, sc, groups, k, int(j), int(counts[j, k]), mask, sc_k=sc_k)
+def _chunks(cells: _Cells, num_classes: int) -> list[slice]:
+    """Consecutive cells whose padded keys hold at most about CHUNK_KEYS values (at least one
+    cell each). A streamed input also caps the candidate rows one chunk reads at a block's
+    worth, so that the pages it maps are released after each chunk (io/stream.py)."""
+    width = np.maximum(cells.width, 1)
+    n = len(width)
+    row_limit = BLOCK_VALUES // num_classes if block_hook_set() else None
+    if row_limit is not None:  # rows read by cells [0, i]: each class's candidates once
+        first_of_class = np.ones(n, dtype=bool)
+        first_of_class[1:] = cells.cls[1:] != cells.cls[:-1]
+        rows_through = np.cumsum(np.where(first_of_class, width, 0))
+
+    def too_big(start: int, stop: int) -> bool:
+        # Widths ascend, so the chunk's padding is its last cell's width.
+        if (stop - start) * width[stop - 1] > CHUNK_KEYS:
+            return True
+        if row_limit is None:
+            return False
+        rows = rows_through[stop - 1] - rows_through[start] + width[start]
+        return bool(rows > row_limit)
+
+    chunks, start = [], 0
+    while start < n:
+        # The first stop past start + 1 that is too big; every smaller one fits.
+        stop = bisect.bisect_left(range(start + 2, n + 1), True, key=lambda s: too_big(start, s))
+        chunks.append(slice(start, start + 1 + stop))
+        start += 1 + stop
+    return chunks
 
 
-def _exact_cell(pred_probs, sc, groups, k, j, q, mask, *, sc_k=None) -> None:
+def _gather(pred_probs, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """pred_probs[rows, cols] for broadcastable index arrays; a flat take when P is contiguous
+    (several times faster than NumPy's 2-D fancy indexing)."""
+    if isinstance(pred_probs, np.ndarray):
+        n, k = pred_probs.shape
+        if pred_probs.flags.c_contiguous:
+            return np.asarray(pred_probs.reshape(-1).take(rows * k + cols))
+        if pred_probs.flags.f_contiguous:
+            return np.asarray(pred_probs.ravel(order="F").take(rows + cols * n))
+    return pred_probs[rows, cols]
+
+
+def _prune_cells(context: _PruneContext, cells: _Cells, chunk: slice) -> np.ndarray:
+    """Rows flagged by the cells of one chunk: each cell's q smallest keys p_k - p_j (cleanlab's
+    -(p_j - p_k), bit for bit) among its class's candidates, padded with +inf."""
+    col, cls, q, width = (a[chunk] for a in cells)
+    offset = np.arange(max(int(width[-1]), 1))
+    valid = offset[None, :] < width[:, None]
+    if len(context.ordered):
+        position = np.minimum(context.starts[cls][:, None] + offset, len(context.ordered) - 1)
+        rows = context.ordered[position]
+        keys = _gather(context.pred_probs, rows, col[:, None])
+        np.subtract(context.sc[rows], keys, out=keys)
+        keys[~valid] = np.inf
+    else:  # no row anywhere has a positive margin: every cell reads its whole class
+        rows = np.zeros(valid.shape, dtype=np.intp)
+        keys = np.full(valid.shape, np.inf)
+    return _select(context, rows, keys, cls, col, q)
+
+
+def _prune_class(
+    context: _PruneContext, k: int, col: np.ndarray, q: np.ndarray, width: int
+) -> np.ndarray:
+    """Rows flagged by the cells of one class, from its candidates' rows read once: the keys
+    of cell j are row j of a cells × candidates matrix."""
+    start = int(context.starts[k])
+    below = context.ordered[start : start + width]
+    block = context.pred_probs.take(below, axis=0)
+    # Transposed while subtracting (one pass): row j holds the keys of column j.
+    keys = np.empty(block.shape[::-1], dtype=block.dtype)
+    np.subtract(context.sc[below], block.T, out=keys)
+    keys = keys[col]
+    return _select(context, below, keys, np.full(len(q), k), col, q)
+
+
+def _select(context: _PruneContext, rows, keys, cls, col, q) -> np.ndarray:
+    """Rows flagged by cells whose keys (one row of candidates' keys per cell) are given.
+
+    A cell is settled here when its q-th smallest key is negative (q candidates have a
+    positive margin, so the whole class has nothing better) and not tied with the next;
+    other cells go to the whole-class reference selection.
+    """
+    cut, clean = row_cuts(keys, q)
+    easy = cut < 0
+    settled = easy & clean
+    picked = (keys <= cut[:, None]) & settled[:, None]
+    found = [(rows if rows.ndim == 2 else np.broadcast_to(rows, keys.shape))[picked]]
+    for cell in np.flatnonzero(~settled):
+        found.append(_exact_cell(context, int(cls[cell]), int(col[cell]), int(q[cell])))
+    return np.concatenate(found)
+
+
+def _exact_cell(context: _PruneContext, k: int, j: int, q: int) -> np.ndarray:
     """Cell (j, k) over the whole class with cleanlab's own key -(p_j - p_k); ties by argsort."""
-    members = groups.members(k)
-    sc_k = sc[members] if sc_k is None else sc_k
-    mask[members[smallest_mask(-(pred_probs[members, j] - sc_k), q)]] = True
+    members = context.groups.members(k)
+    keys = -(_gather(context.pred_probs, members, j) - context.sc[members])
     block_done()  # a read of a whole class: let streamed inputs release their pages
+    return members[smallest_mask(keys, q)]

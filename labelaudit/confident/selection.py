@@ -28,29 +28,40 @@ def smallest_mask(values: np.ndarray, q: int) -> np.ndarray:
     return mask
 
 
+def row_cuts(values: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of an M×n matrix, the q-th smallest value (+inf where q is not in 1..n) and
+    whether it is clean: strictly below the (q+1)-th, so that `row <= cut` picks exactly q.
+
+    One partition of the whole matrix at the largest q, then a sort of only that many leading
+    columns, finds every row's cut.
+    """
+    m, n = values.shape
+    q = np.asarray(q, dtype=np.int64)
+    cut = np.full(m, np.inf, dtype=np.result_type(values.dtype, np.float16))
+    clean = np.ones(m, dtype=bool)
+    rows = np.flatnonzero((q >= 1) & (q <= n))
+    if len(rows) == 0:
+        return cut, clean
+    width = min(int(q[rows].max()) + 1, n)
+    head = np.sort(np.partition(values, width - 1, axis=1)[:, :width], axis=1)
+    at = q[rows]
+    cut[rows] = head[rows, at - 1]
+    inside = rows[at < n]
+    clean[inside] = cut[inside] < head[inside, q[inside]]
+    return cut, clean
+
+
 def smallest_rows(values: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Row-wise q smallest of an M×n matrix with a per-row count q (M,), and the tied rows.
 
-    One partition of the whole matrix at the largest q, then a sort of only that many leading
-    columns, finds every row's cut value. Rows whose cut falls inside a group of equal values are
-    returned in `tied` with their mask row left empty: the caller resolves them with the
-    reference implementation's own np.argsort, whose tie order no other method reproduces.
+    Rows whose cut falls inside a group of equal values are returned in `tied` with their mask
+    row left empty: the caller resolves them with the reference implementation's own
+    np.argsort, whose tie order no other method reproduces.
     """
-    m, n = values.shape
+    n = values.shape[1]
     q = np.minimum(np.asarray(q, dtype=np.int64), n)
-    full = q >= n
-    partial = (q > 0) & ~full
-    if not partial.any():
-        mask = np.zeros((m, n), dtype=bool)
-        mask[full] = True
-        return mask, np.flatnonzero(partial)
-    width = int(q[partial].max()) + 1  # <= n because every partial q is < n
-    head = np.sort(np.partition(values, width - 1, axis=1)[:, :width], axis=1)
-    rows = np.arange(m)
-    at = np.where(partial, q, 1)
-    cut = head[rows, at - 1]
-    clean = partial & (cut < head[rows, at])
+    cut, clean = row_cuts(values, q)
     mask = values <= cut[:, None]
-    mask[~clean] = False
-    mask[full] = True
-    return mask, np.flatnonzero(partial & ~clean)
+    mask[(q <= 0) | ~clean] = False
+    mask[q >= n] = True
+    return mask, np.flatnonzero((q > 0) & (q < n) & ~clean)
