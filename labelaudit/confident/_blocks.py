@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -86,8 +86,10 @@ def for_each(fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
             if hook is not None:
                 hook()
 
-    for future in [_pool(workers).submit(work) for _ in range(workers)]:
-        future.result()  # re-raises the first worker error
+    futures = [_pool(workers).submit(work) for _ in range(workers)]
+    wait(futures)  # every worker has stopped touching the outputs before an error propagates
+    for future in futures:
+        future.result()
     return results
 
 
