@@ -108,8 +108,12 @@ def prune_by_class(
 # core's L2 cache through the few passes made over them, and a 50,000×1,000 audit still splits
 # into enough chunks to keep two threads busy.
 CHUNK_KEYS = 1 << 18
-# A class whose cells hold more keys than this is worth a job of its own.
-CLASS_KEYS = 1 << 12
+# Which way a class's keys are built, from their measured costs on 2 cores (50,000×1,000 to
+# 500,000×100): gathering one cell's value costs about 3 units, reading a whole candidate row
+# about 1 unit per class, and a class of its own a fixed WHOLE_ROWS_OVERHEAD units (one job's
+# Python and NumPy call overhead). Whole rows win for classes whose cells cover many columns.
+CELL_GATHER_COST = 3
+WHOLE_ROWS_OVERHEAD = 20_000
 
 
 def prune_by_noise_rate(
@@ -148,11 +152,11 @@ def prune_by_noise_rate(
     seen = np.concatenate(([0], np.cumsum(in_order)))
     per_class = seen[groups.bounds[1:]] - seen[groups.bounds[:-1]]
     starts = seen[groups.bounds[:-1]]
-    context = _PruneContext(pred_probs, sc, groups, ordered, starts)
-    # Classes with cells in a good share of the K columns read their candidates' whole rows
-    # once; the rest go cell by cell through padded chunks.
+    context = _PruneContext(pred_probs, sc, groups, ordered, sc[ordered], starts)
+    # Classes whose cells cover many of the K columns read their candidates' whole rows once;
+    # the rest go cell by cell through padded chunks.
     cells_of = np.bincount(cls, minlength=k_all)
-    whole_rows = (cells_of * 4 >= k_all) & (cells_of * per_class > CLASS_KEYS)
+    whole_rows = reads_whole_rows(cells_of, per_class, k_all)
     by_class = whole_rows[cls]
     mine = np.flatnonzero(by_class)
     edges = np.cumsum(cells_of[whole_rows])[:-1]
@@ -170,6 +174,13 @@ def prune_by_noise_rate(
     return mask
 
 
+def reads_whole_rows(cells: np.ndarray, candidates: np.ndarray, num_classes: int) -> np.ndarray:
+    """Per class: True where reading its candidates' whole rows costs less than gathering the
+    values of its `cells` cells one by one (the cost model above)."""
+    gather = CELL_GATHER_COST * cells * candidates
+    return (cells > 0) & (gather > candidates * num_classes + WHOLE_ROWS_OVERHEAD)
+
+
 class _Cells(NamedTuple):
     """Cells (j, k) to prune, sorted by width (candidates of class k): column, class, count."""
 
@@ -184,6 +195,7 @@ class _PruneContext(NamedTuple):
     sc: np.ndarray
     groups: ClassGroups
     ordered: np.ndarray  # candidate rows grouped by class
+    sc_ordered: np.ndarray  # their self-confidences, in the same order
     starts: np.ndarray  # where each class's candidates begin in `ordered`
 
 
@@ -234,16 +246,17 @@ def _prune_cells(context: _PruneContext, cells: _Cells, chunk: slice) -> np.ndar
     -(p_j - p_k), bit for bit) among its class's candidates, padded with +inf."""
     col, cls, q, width = (a[chunk] for a in cells)
     offset = np.arange(max(int(width[-1]), 1))
-    valid = offset[None, :] < width[:, None]
+    padding = offset[None, :] >= width[:, None]
     if len(context.ordered):
-        position = np.minimum(context.starts[cls][:, None] + offset, len(context.ordered) - 1)
+        position = context.starts[cls][:, None] + offset
+        np.minimum(position, len(context.ordered) - 1, out=position)
         rows = context.ordered[position]
         keys = _gather(context.pred_probs, rows, col[:, None])
-        np.subtract(context.sc[rows], keys, out=keys)
-        keys[~valid] = np.inf
+        np.subtract(context.sc_ordered[position], keys, out=keys)
+        np.copyto(keys, np.inf, where=padding)
     else:  # no row anywhere has a positive margin: every cell reads its whole class
-        rows = np.zeros(valid.shape, dtype=np.intp)
-        keys = np.full(valid.shape, np.inf)
+        rows = np.zeros(padding.shape, dtype=np.intp)
+        keys = np.full(padding.shape, np.inf)
     return _select(context, rows, keys, cls, col, q)
 
 
