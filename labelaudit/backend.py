@@ -75,8 +75,8 @@ class DeviceMatrix:
     def __getitem__(self, key: Any) -> np.ndarray:
         if isinstance(key, tuple):
             rows, col = key
-            if isinstance(rows, np.ndarray) and isinstance(col, np.ndarray):
-                return self.gather(rows, col)
+            if isinstance(rows, np.ndarray) and isinstance(col, (np.ndarray, int, np.integer)):
+                return self.gather(rows, np.asarray(col))  # only these values cross to the host
             if isinstance(rows, np.ndarray):
                 return self.take(rows)[:, col]
             return to_numpy(self.array[rows, col])

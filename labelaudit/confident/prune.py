@@ -129,9 +129,10 @@ def prune_by_noise_rate(
     Only examples whose label is not their row maximum ("candidates") can have p_j - p_k > 0.
     When a cell (j, k) asks for no more examples than have a positive margin, its selection lies
     among the candidates (every other row's margin is <= 0 < the cut), so the full class is read
-    only for cells that ask for more. Every cell (j, k) becomes one row of a padded matrix of
-    its class's candidate keys; cells are sorted by that width and cut into chunks, so that one
-    partition selects for hundreds of cells at once with little padding.
+    only for cells that ask for more. A cell's keys are one row of a matrix: either of its
+    class's (a class whose cells cover many columns reads its candidates' rows once, transposed),
+    or of a chunk of cells from many classes, sorted by candidate count and padded, so that one
+    partition selects for hundreds of small cells at once. Classes and chunks run on threads.
     """
     k_all = len(pcm)
     eligible = np.zeros(k_all, dtype=bool)
@@ -153,8 +154,6 @@ def prune_by_noise_rate(
     per_class = seen[groups.bounds[1:]] - seen[groups.bounds[:-1]]
     starts = seen[groups.bounds[:-1]]
     context = _PruneContext(pred_probs, sc, groups, ordered, sc[ordered], starts)
-    # Classes whose cells cover many of the K columns read their candidates' whole rows once;
-    # the rest go cell by cell through padded chunks.
     cells_of = np.bincount(cls, minlength=k_all)
     whole_rows = reads_whole_rows(cells_of, per_class, k_all)
     by_class = whole_rows[cls]
