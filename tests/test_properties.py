@@ -91,6 +91,20 @@ def test_library_errors_are_value_errors_with_a_sentence():
         )
 
 
+@pytest.mark.parametrize("bad, message", [(np.nan, "must be finite"), (1.5, "must lie in")])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_quality_scores_check_every_value_in_their_one_pass(bad, message, order):
+    """The default scores read P once: the range check and the picks share that pass."""
+    labels, P, _ = planted(n=30_000, k=40, seed=3)
+    P = np.array(P, order=order)
+    assert np.array_equal(
+        labelaudit.get_label_quality_scores(labels, P), P[np.arange(len(labels)), labels]
+    )
+    P[29_123, 7] = bad  # in the last of the pass's blocks
+    with pytest.raises(ValueError, match=rf"row 29123, column 7 is .*{message}"):
+        labelaudit.get_label_quality_scores(labels, P)
+
+
 def test_results_do_not_depend_on_the_number_of_threads(monkeypatch, data):
     labels, P, _ = data
     results = []

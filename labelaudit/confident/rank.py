@@ -6,7 +6,11 @@ import numpy as np
 
 from labelaudit.confident._blocks import ClassGroups, row_blocks, value_range
 from labelaudit.confident._validation import check_inputs
-from labelaudit.confident.thresholds import self_confidence, thresholds_from_groups
+from labelaudit.confident.thresholds import (
+    checked_self_confidence,
+    self_confidence,
+    thresholds_from_groups,
+)
 from labelaudit.errors import ConfigError, InvalidInputError
 from labelaudit.methods import RANK_METHODS
 
@@ -117,6 +121,9 @@ def get_label_quality_scores(
     Same arguments and results as cleanlab.rank.get_label_quality_scores.
     """
     check_method(method)
+    if method == "self_confidence" and not adjust_pred_probs:  # the range check rides along
+        y, P = check_inputs(labels, pred_probs, allow_one_class=True, check_values=False)
+        return checked_self_confidence(y, P)
     y, P = check_inputs(labels, pred_probs, allow_one_class=True)
     thresholds = None
     if adjust_pred_probs and method != "confidence_weighted_entropy":
