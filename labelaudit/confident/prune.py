@@ -282,10 +282,10 @@ def _select(context: _PruneContext, rows, keys, cls, col, q) -> np.ndarray:
     other cells go to the whole-class reference selection.
     """
     cut, clean = row_cuts(keys, q)
-    easy = cut < 0
-    settled = easy & clean
-    picked = (keys <= cut[:, None]) & settled[:, None]
-    found = [(rows if rows.ndim == 2 else np.broadcast_to(rows, keys.shape))[picked]]
+    settled = (cut < 0) & clean
+    # Keys are finite, so a limit of -inf picks nothing in the cells left to the reference.
+    picked = keys <= np.where(settled, cut, -np.inf)[:, None]
+    found = [rows[picked] if rows.ndim == 2 else rows[picked.any(axis=0)]]
     for cell in np.flatnonzero(~settled):
         found.append(_exact_cell(context, int(cls[cell]), int(col[cell]), int(q[cell])))
     return np.concatenate(found)
