@@ -37,6 +37,13 @@ def _namespaces():
             )
     except ImportError:
         pass
+    try:
+        import cupy
+
+        if cupy.cuda.runtime.getDeviceCount() > 0:
+            out.append(pytest.param(lambda a: cupy.asarray(a), id="cupy", marks=pytest.mark.gpu))
+    except Exception:  # no cupy, or no driver
+        pass
     return out
 
 

@@ -46,3 +46,25 @@ def test_bench_rejects_malformed_sizes():
     res = run_cli("bench", "speed", "--sizes", "lots", "--no-end-to-end")
     assert res.exit_code == 2
     assert "sizes must look like 50000x1000" in res.stderr
+
+
+def test_bench_speed_times_labelaudit_on_another_array_backend():
+    """The GPU figures come from `--backend cupy|torch`; array-api-strict runs the same device
+    code path on the CPU, so the comparison and its equality check are exercised here."""
+    pytest.importorskip("array_api_strict")
+    res = run_cli(
+        "bench",
+        "speed",
+        *("--sizes", "900x7", "--repeat", "1", "--no-end-to-end", "--json"),
+        *("--backend", "array-api-strict"),
+    )
+    assert res.exit_code == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert data["machine"]["labelaudit backend"] == "array-api-strict (cpu)"
+    assert [row["identical"] for row in data["library"]] == [True, True]
+
+
+def test_bench_refuses_an_unknown_backend_before_measuring():
+    res = run_cli("bench", "speed", "--backend", "jax", "--no-end-to-end")
+    assert res.exit_code == 2
+    assert "--backend must be one of numpy, torch, cupy, array-api-strict" in res.stderr

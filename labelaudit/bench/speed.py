@@ -3,7 +3,8 @@
 Each measurement is `find_label_issues` followed by `get_label_quality_scores` (what an audit
 needs), with cleanlab's default options (n_jobs=None) or filter_by='both'. Times are medians of
 `repeat` runs after one warm-up; peak memory is the tracemalloc peak of one extra run (numpy
-reports its buffers to tracemalloc), so it counts what each call allocates beyond its inputs.
+reports its buffers to tracemalloc), so it counts what each call allocates beyond its inputs
+(host memory only: a GPU backend's device memory is not in it).
 """
 
 from __future__ import annotations
@@ -71,22 +72,66 @@ def _peak_mb(fn: Callable[[], object]) -> float:
     return peak / 2**20
 
 
-def measure(n: int, k: int, filter_by: str, *, repeat: int = 3, seed: int = 0) -> SpeedRow:
-    """Time both libraries on one synthetic N×K matrix and check they agree exactly."""
+# Where labelaudit's copy of the matrix lives: NumPy, or an array library on its default device
+# (CUDA for cupy, CUDA when available for torch). array-api-strict runs the device code path on
+# the CPU, so the plumbing is exercised where there is no GPU.
+BACKENDS = ("numpy", "torch", "cupy", "array-api-strict")
+
+
+def on_backend(pred_probs: np.ndarray, backend: str):
+    """pred_probs as an array of `backend` (moved once, outside the timings)."""
+    from labelaudit.errors import ConfigError
+
+    if backend not in BACKENDS:
+        raise ConfigError(f"--backend must be one of {', '.join(BACKENDS)}, got {backend!r}.")
+    try:
+        if backend == "torch":
+            import torch
+
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+            return torch.from_numpy(pred_probs).to(device)
+        if backend == "cupy":
+            import cupy
+
+            return cupy.asarray(pred_probs)
+        if backend == "array-api-strict":
+            import array_api_strict
+
+            return array_api_strict.asarray(pred_probs)
+    except ImportError as exc:
+        raise ConfigError(f"--backend {backend} needs {exc.name} installed.") from exc
+    return pred_probs
+
+
+def backend_device(backend: str) -> str:
+    """Where `backend` puts the matrix, for the printed table."""
+    if backend == "torch":
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return "cuda" if backend == "cupy" else "cpu"
+
+
+def measure(
+    n: int, k: int, filter_by: str, *, repeat: int = 3, seed: int = 0, backend: str = "numpy"
+) -> SpeedRow:
+    """Time both libraries on one synthetic N×K matrix and check they agree exactly; cleanlab
+    always reads the NumPy matrix, labelaudit its copy on `backend`."""
     import cleanlab.filter
     import cleanlab.rank
 
     import labelaudit
 
     labels, pred_probs = synthetic(n, k, seed=seed)
+    ours_probs = on_backend(pred_probs, backend)
 
     def theirs():
         mask = cleanlab.filter.find_label_issues(labels, pred_probs, filter_by=filter_by)
         return mask, cleanlab.rank.get_label_quality_scores(labels, pred_probs)
 
     def ours():
-        mask = labelaudit.find_label_issues(labels, pred_probs, filter_by=filter_by)
-        return mask, labelaudit.get_label_quality_scores(labels, pred_probs)
+        mask = labelaudit.find_label_issues(labels, ours_probs, filter_by=filter_by)
+        return mask, labelaudit.get_label_quality_scores(labels, ours_probs)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

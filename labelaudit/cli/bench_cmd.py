@@ -28,6 +28,14 @@ def speed_command(
     end_to_end_size: Annotated[
         str, typer.Option(help="N×K of the end-to-end comparison.")
     ] = "50000x1000",
+    backend: Annotated[
+        str,
+        typer.Option(
+            help="Where labelaudit's copy of each matrix lives: numpy, torch (CUDA when "
+            "available), cupy, or array-api-strict (the device code path on the CPU). "
+            "cleanlab always reads the NumPy matrix."
+        ),
+    ] = "numpy",
     json_output: Json = False,
     debug: Debug = False,
 ) -> None:
@@ -38,12 +46,16 @@ def speed_command(
     Example:
 
         labelaudit bench speed --sizes 50000x1000 --repeat 5
+
+        labelaudit bench speed --sizes 500000x1000 --backend cupy --no-end-to-end
     """
     with console.handled(debug=debug):
-        _run(sizes, repeat, end_to_end, end_to_end_size, json_output)
+        _run(sizes, repeat, end_to_end, end_to_end_size, json_output, backend)
 
 
-def _run(sizes: str, repeat: int, end_to_end: bool, e2e_size: str, json_output: bool) -> None:
+def _run(
+    sizes: str, repeat: int, end_to_end: bool, e2e_size: str, json_output: bool, backend: str
+) -> None:
     import json
 
     from rich.table import Table
@@ -62,12 +74,14 @@ def _run(sizes: str, repeat: int, end_to_end: bool, e2e_size: str, json_output: 
         machine = speed.machine()
     except ImportError as exc:
         raise ConfigError("the benchmark needs cleanlab: pip install 'labelaudit[bench]'") from exc
+    speed.on_backend(speed.synthetic(2, 2)[1], backend)  # an unusable backend fails up front
+    machine["labelaudit backend"] = f"{backend} ({speed.backend_device(backend)})"
     rows = []
     with console.err.status("Benchmarking") as status:
         for n, k in grid:
             for filter_by in ("prune_by_noise_rate", "both"):
                 status.update(f"Library: {n:,}×{k:,}, filter_by={filter_by}")
-                rows.append(speed.measure(n, k, filter_by, repeat=repeat))
+                rows.append(speed.measure(n, k, filter_by, repeat=repeat, backend=backend))
         e2e_rows, startup = [], None
         if end_to_end:
             for n, k in e2e_grid:
