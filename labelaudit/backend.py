@@ -97,10 +97,21 @@ class DeviceMatrix:
         return values.reshape(rows.shape)
 
 
-def value_range(P: DeviceMatrix, block_rows: int) -> tuple[float, float]:
+# Values per block of a pass on the device: the blocks bound the temporaries a library may make
+# (a few block-sized arrays at most), not cache use as on the CPU, and every block costs a few
+# device-to-host transfers, so they are large: 2**25 values (256 MiB of float64).
+DEVICE_BLOCK_VALUES = 1 << 25
+
+
+def device_block_rows(num_classes: int) -> int:
+    return max(1, DEVICE_BLOCK_VALUES // max(num_classes, 1))
+
+
+def value_range(P: DeviceMatrix) -> tuple[float, float]:
     """(min, max) of a device matrix, NaN in both when any value is NaN."""
     if hasattr(P, "value_range"):  # matrices with their own distributed pass (engines/)
         return P.value_range()
+    block_rows = device_block_rows(P.shape[1])
     lo, hi = np.inf, -np.inf
     for start in range(0, P.shape[0], block_rows):
         block = P.array[start : min(start + block_rows, P.shape[0]), ...]
@@ -118,8 +129,9 @@ def _device(x: Any) -> Any:
     return array_api_compat.device(x)
 
 
-def row_pass(P: DeviceMatrix, cut: np.ndarray, block_rows: int):
+def row_pass(P: DeviceMatrix, cut: np.ndarray):
     """(argmax, row max, argmax passes its threshold, global min) computed on the device."""
+    block_rows = device_block_rows(P.shape[1])
     xp, array = P.xp, P.array
     device = _device(array)
     cut_d = xp.asarray(cut, device=device)

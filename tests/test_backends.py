@@ -125,6 +125,27 @@ def test_device_arrays_are_validated(convert):
         labelaudit.find_label_issues(labels, convert(bad))
 
 
+@pytest.mark.parametrize("convert", _namespaces())
+def test_device_matrix_stays_on_the_device(monkeypatch, convert):
+    """Only the rows pruning needs cross to the host: a full copy of the matrix (once made by
+    every value check) would cost a GPU audit its memory and a PCIe transfer of N×K values."""
+    from labelaudit.backend import DeviceMatrix
+
+    labels, P = CASES["planted"]
+    largest = []
+    take = DeviceMatrix.take
+
+    def counted_take(self, rows, axis=0):
+        largest.append(len(rows))
+        return take(self, rows, axis)
+
+    monkeypatch.setattr(DeviceMatrix, "take", counted_take)
+    device_P = convert(P)
+    labelaudit.find_label_issues(labels, device_P)
+    labelaudit.get_label_quality_scores(labels, device_P)
+    assert largest and max(largest) < len(labels) // 2
+
+
 def test_importing_labelaudit_does_not_import_gpu_libraries():
     code = (
         "import sys, numpy as np, labelaudit\n"

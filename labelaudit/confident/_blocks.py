@@ -135,7 +135,7 @@ def value_range(matrix: np.ndarray) -> tuple[float, float]:
     if not isinstance(matrix, np.ndarray):  # a backend.DeviceMatrix: reduce on the device
         from labelaudit.backend import value_range as device_range
 
-        return device_range(matrix, max(1, BLOCK_VALUES // max(k, 1)))
+        return device_range(matrix)
 
     def block_range(rows: slice) -> tuple[float, float]:
         block = matrix[rows]

@@ -114,17 +114,19 @@ def check_inputs(
 def check_value_range(P: np.ndarray, pmin: float, pmax: float) -> None:
     """Raise, naming the first offending cell, unless pmin..pmax is finite and within [0, 1]
     (plus cleanlab's slack). pmin and pmax may come from any pass that already read P."""
+    finite = np.isfinite(pmin) and np.isfinite(pmax)
+    if finite and pmin >= -PROBABILITY_SLACK and pmax <= 1 + PROBABILITY_SLACK:
+        return
     if not isinstance(P, np.ndarray):  # locate the bad cell on the host (error path only)
         P = P[np.arange(P.shape[0])]
-    if not (np.isfinite(pmin) and np.isfinite(pmax)):
+    if not finite:
         row, col = (int(v[0]) for v in np.nonzero(~np.isfinite(P)))
         raise InvalidInputError(
             f"pred_probs row {row}, column {col} is {P[row, col]}; probabilities must be finite."
         )
-    if pmin < -PROBABILITY_SLACK or pmax > 1 + PROBABILITY_SLACK:
-        bad = (P < -PROBABILITY_SLACK) | (P > 1 + PROBABILITY_SLACK)
-        row, col = (int(v[0]) for v in np.nonzero(bad))
-        raise InvalidInputError(
-            f"pred_probs row {row}, column {col} is {P[row, col]}; "
-            "probabilities must lie in [0, 1] (pass logits through a softmax first)."
-        )
+    bad = (P < -PROBABILITY_SLACK) | (P > 1 + PROBABILITY_SLACK)
+    row, col = (int(v[0]) for v in np.nonzero(bad))
+    raise InvalidInputError(
+        f"pred_probs row {row}, column {col} is {P[row, col]}; "
+        "probabilities must lie in [0, 1] (pass logits through a softmax first)."
+    )

@@ -44,7 +44,7 @@ def row_stats(pred_probs: np.ndarray, thresholds: np.ndarray) -> RowStats:
     elif not isinstance(pred_probs, np.ndarray):  # backend.DeviceMatrix: the full pass on device
         from labelaudit.backend import row_pass
 
-        argmax, row_max, confident, smallest = row_pass(pred_probs, np.asarray(cut), block_rows)
+        argmax, row_max, confident, smallest = row_pass(pred_probs, np.asarray(cut))
         guess = argmax.copy()
         rest = np.flatnonzero(~confident)
         for start in range(0, len(rest), block_rows):
