@@ -38,6 +38,7 @@ def audit_dynamics(
     *,
     detectors: Sequence[str] | None = None,
     pred_probs: object = None,
+    confident_learning: dict[str, Any] | None = None,
     kind: str = "auto",
     class_names: list[str] | None = None,
     ids: object = None,
@@ -50,11 +51,20 @@ def audit_dynamics(
     labelaudit.dynamics.Dynamics. detectors: names of dynamics detectors, the first one primary
     (its flags, suggestions and grades fill the main columns); default ['elr']. pred_probs:
     optional out-of-sample N×K probabilities to combine with (see module docstring).
+    confident_learning: options of the ConfidentLearning detector run on pred_probs (calibrate,
+    min_examples_per_class); its flags are combined as they are, so the ranking and pruning
+    options have no meaning here.
     """
     from labelaudit.confident._validation import as_label_array
     from labelaudit.dynamics import analyse
     from labelaudit.dynamics.source import Dynamics, dynamics_from_array, read_dynamics
 
+    cl_options = dict(confident_learning or {})
+    if cl_options and pred_probs is None:
+        raise ConfigError(
+            "confident-learning options need pred_probs: without them only the dynamics "
+            "detectors run."
+        )
     names = list(detectors or [DEFAULT_DYNAMICS_DETECTOR])
     if len(set(names)) != len(names):
         raise ConfigError(f"a detector is named twice: {', '.join(names)}.")
@@ -93,7 +103,7 @@ def audit_dynamics(
     primary = results[names[0]]
     details: dict[str, Any] = dict(primary.details)
     if pred_probs is not None:
-        cl, combined = _combine(y, pred_probs, td, primary, names[0])
+        cl, combined = _combine(y, pred_probs, td, primary, names[0], cl_options)
         results[CONFIDENT_LEARNING] = cl
         details["confident_learning"] = {
             k: v for k, v in cl.details.items() if k in ("thresholds", "noise_matrix")
@@ -114,6 +124,7 @@ def audit_dynamics(
         "options": {
             "detectors": names,
             "combined_with": CONFIDENT_LEARNING if pred_probs is not None else None,
+            "confident_learning": cl_options,
             "dynamics_kind": dynamics.kind,
         },
         "inputs": inputs or [],
@@ -135,7 +146,7 @@ def _distribution(name: str, td) -> np.ndarray:
     return td.mean_probs
 
 
-def _combine(y, pred_probs, td, primary: DetectorResult, name: str):
+def _combine(y, pred_probs, td, primary: DetectorResult, name: str, cl_options: dict):
     """Confident learning on pred_probs, and the product-of-experts combination with it."""
     from labelaudit.confident._validation import check_inputs
     from labelaudit.detectors.confident_learning import ConfidentLearning
@@ -147,7 +158,7 @@ def _combine(y, pred_probs, td, primary: DetectorResult, name: str):
             f"pred_probs have shape {P.shape} but the dynamics describe {td.n} examples × "
             f"{td.k} classes."
         )
-    cl = ConfidentLearning().detect(y_checked, P)
+    cl = ConfidentLearning(**cl_options).detect(y_checked, P)
     cl.validate(td.n, CONFIDENT_LEARNING)
     P = np.asarray(P, dtype=np.float64)
     prior = np.bincount(y, minlength=td.k) / len(y)

@@ -159,6 +159,38 @@ def test_dynamics_refuses_confident_learning_options(record):
     )  # fmt: skip
     assert res.exit_code == 2
     assert "confident learning runs with its defaults" in res.stderr
+    # options that tune the joint have nothing to tune without --pred-probs
+    res = run_cli(
+        "audit", "--labels", tmp / "labels.npy", "--dynamics", tmp / "dyn.npy",
+        "--out", tmp / "r.parquet", "--no-calibrate",
+    )  # fmt: skip
+    assert res.exit_code == 2
+    assert "only when --pred-probs is given too" in " ".join(res.stderr.split())
+    assert not (tmp / "r.parquet").exists()
+
+
+def test_dynamics_passes_joint_tuning_to_the_confident_learning_it_combines(record):
+    """--min-examples-per-class and --no-calibrate reach confident learning on --pred-probs."""
+    tmp, _, probs, _ = record
+    np.save(tmp / "early.npy", probs[3])  # learned, not yet memorised: out-of-sample-like
+    args = ("--labels", tmp / "labels.npy", "--dynamics", tmp / "dyn.npy",
+            "--pred-probs", tmp / "early.npy")  # fmt: skip
+    flags = {}
+    for name, extra in [("default", ()), ("tuned", ("--min-examples-per-class", "1000"))]:
+        out = tmp / f"{name}.parquet"
+        res = run_cli("audit", *args, "--out", out, *extra)
+        assert res.exit_code == 0, res.stderr
+        report = Report.read_parquet(out)
+        flags[name] = report.columns["is_label_issue"]
+        assert report.metadata["options"]["confident_learning"] == (
+            {} if name == "default" else {"min_examples_per_class": 1000}
+        )
+    assert flags["default"].any()
+    # every class has fewer than 1000 examples: confident learning may flag none of them, so
+    # its evidence no longer backs any flag
+    for name, backed in [("default", True), ("tuned", False)]:
+        evidence = Report.read_parquet(tmp / f"{name}.parquet").columns["evidence"]
+        assert any("confident_learning" in e.split(",") for e in evidence) == backed
 
 
 def test_recorder_from_numpy_batches_is_crash_safe(tmp_path, record):

@@ -238,6 +238,12 @@ def audit_command(
                     "--filter-by, --rank-by and the pruning options apply to confident_learning "
                     "alone; with --dynamics, confident learning runs with its defaults."
                 )
+            tuning = {key: cl_options[key] for key in JOINT_TUNING}
+            if _non_default(tuning, JOINT_TUNING) and not pred_probs:
+                raise ConfigError(
+                    "--no-calibrate and --min-examples-per-class tune confident learning, which "
+                    "runs with --dynamics only when --pred-probs is given too."
+                )
             from labelaudit.cli.dynamics_run import run_dynamics_audit
 
             run_dynamics_audit(
@@ -245,6 +251,11 @@ def audit_command(
                 kind=dynamics_kind,
                 detectors=detector,
                 pred_probs=[Path(p) for p in pred_probs or []],
+                confident_learning={
+                    key: value
+                    for key, value in tuning.items()
+                    if value != CONFIDENT_LEARNING_DEFAULTS[key]
+                },
                 **common,
             )
             return
@@ -465,8 +476,9 @@ def _finish(
         )
 
 
-# The options that choose and order confident learning's flags (the rest tune its joint).
+# The options that choose and order confident learning's flags, and those that tune its joint.
 RANKING_AND_PRUNING = ("filter_by", "rank_by", "frac_noise", "num_to_remove_per_class")
+JOINT_TUNING = ("calibrate", "min_examples_per_class")
 
 
 def _non_default(options: dict, keys=tuple(CONFIDENT_LEARNING_DEFAULTS)) -> bool:
