@@ -14,6 +14,7 @@ import pytest
 
 import labelaudit
 from labelaudit.methods import FILTER_METHODS, RANK_METHODS
+from tests.conftest import DATASETS, load_shared
 from tests.test_conformance_generated import make_case
 
 
@@ -193,3 +194,26 @@ def test_cuda_request_without_a_gpu_is_a_clear_error(tmp_path):
         "--quiet",
     )
     assert res.exit_code == 0
+
+
+@pytest.mark.parametrize("convert", _namespaces())
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_device_arrays_give_cleanlabs_answer_on_the_shared_data(convert, dataset):
+    """Real model outputs (Fortran-ordered files) on each backend: cleanlab's flags, order and
+    scores, for the default filter and 'both'."""
+    cleanlab_filter = pytest.importorskip("cleanlab.filter")
+    cleanlab_rank = pytest.importorskip("cleanlab.rank")
+    labels, P = load_shared(dataset, "resnet18")
+    device_P = convert(P)
+    for filter_by in ("prune_by_noise_rate", "both"):
+        expected = cleanlab_filter.find_label_issues(
+            labels, P, filter_by=filter_by, return_indices_ranked_by="self_confidence"
+        )
+        got = labelaudit.find_label_issues(
+            labels, device_P, filter_by=filter_by, return_indices_ranked_by="self_confidence"
+        )
+        assert np.array_equal(got, expected), filter_by
+    assert np.array_equal(
+        labelaudit.get_label_quality_scores(labels, device_P),
+        cleanlab_rank.get_label_quality_scores(labels, P),
+    )
