@@ -159,6 +159,7 @@ def prune_by_noise_rate(
     by_class = whole_rows[cls]
     mine = np.flatnonzero(by_class)
     edges = np.cumsum(cells_of[whole_rows])[:-1]
+    # (with no such class, split still returns one empty piece, which zip drops)
     jobs = [
         partial(_prune_class, context, int(k), col[cells], q[cells], int(per_class[k]))
         for k, cells in zip(np.flatnonzero(whole_rows), np.split(mine, edges), strict=False)
