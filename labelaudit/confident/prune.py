@@ -271,7 +271,11 @@ def _prune_class(
     # Transposed while subtracting (one pass): row j holds the keys of column j.
     keys = np.empty(block.shape[::-1], dtype=block.dtype)
     np.subtract(context.sc[below], block.T, out=keys)
-    keys = keys[col]
+    if 2 * len(col) >= len(keys):  # most columns are cells: keep every row, q = 0 elsewhere
+        q = np.bincount(col, weights=q, minlength=len(keys)).astype(np.int64)
+        col = np.arange(len(keys))
+    else:
+        keys = keys[col]
     return _select(context, below, keys, np.full(len(q), k), col, q)
 
 
@@ -287,7 +291,7 @@ def _select(context: _PruneContext, rows, keys, cls, col, q) -> np.ndarray:
     # Keys are finite, so a limit of -inf picks nothing in the cells left to the reference.
     picked = keys <= np.where(settled, cut, -np.inf)[:, None]
     found = [rows[picked] if rows.ndim == 2 else rows[picked.any(axis=0)]]
-    for cell in np.flatnonzero(~settled):
+    for cell in np.flatnonzero(~settled & (q > 0)):
         found.append(_exact_cell(context, int(cls[cell]), int(col[cell]), int(q[cell])))
     return np.concatenate(found)
 
