@@ -19,16 +19,13 @@ from labelaudit.io.atomic import atomic_path
 FORMAT = 1
 
 
-def row_keys(report, labels_path: Path) -> tuple[str, list[str]]:
-    """('id', ids as strings) or ('hash', content hashes), one per report row."""
+def row_keys(report, table=None) -> tuple[str, list[str]]:
+    """('id', ids as strings) or ('hash', content hashes), one per report row; `table` is the
+    .csv/.parquet labels table the report was audited from (None for .npy/.txt labels)."""
     cols = report.columns
     if "id" in cols:
         return "id", [str(v) for v in cols["id"].tolist()]
-    suffix = labels_path.suffix.lower()
-    if suffix in (".csv", ".parquet"):
-        from labelaudit.io.formats import read_table
-
-        table = read_table(labels_path, suffix)
+    if table is not None:
         records = table.astype(str).to_numpy().tolist()
         content = [json.dumps([list(map(str, table.columns)), r]) for r in records]
     else:

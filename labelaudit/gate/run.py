@@ -35,7 +35,8 @@ class GateResult:
 
 
 def run_audit(config: GateConfig):
-    """The audit the configuration describes (the same as `labelaudit audit` would run)."""
+    """The audit the configuration describes (the same as `labelaudit audit` would run), and
+    the labels it read (with their whole table, which keys baseline rows without ids)."""
     from labelaudit.auditor import audit
     from labelaudit.io.labels import check_label_range, check_same_rows, read_labels
     from labelaudit.io.probabilities import ensemble_mean, read_members
@@ -45,6 +46,7 @@ def run_audit(config: GateConfig):
         label_column=config.label_column,
         id_column=config.id_column,
         class_names=config.class_names,
+        keep_table=True,
     )
     probs = (
         ensemble_mean(read_members(config.pred_probs, logits=config.logits))
@@ -101,13 +103,13 @@ def run_audit(config: GateConfig):
                 ids=data.ids,
             )
     report.metadata["options"]["id_column"] = data.id_column
-    return report
+    return report, data
 
 
 def evaluate(config: GateConfig, *, update_baseline: bool = False) -> GateResult:
     """Audit, write the report for inspection, and check the limits against open issues."""
-    report = run_audit(config)
-    kind, keys = row_keys(report, config.labels)
+    report, labels = run_audit(config)
+    kind, keys = row_keys(report, labels.table)
     flagged = report.columns["is_label_issue"]
     current = [k for k, f in zip(keys, flagged, strict=True) if f]
     if update_baseline:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -23,6 +24,7 @@ class LabelData:
     class_names: list[str] | None
     ids: np.ndarray | None
     id_column: str | None
+    table: Any = None  # the whole .csv/.parquet table, when asked for (keep_table=True)
 
 
 def parse_class_names(spec: str | None) -> list[str] | None:
@@ -50,11 +52,13 @@ def read_labels(
     label_column: str = DEFAULT_LABEL_COLUMN,
     id_column: str | None = None,
     class_names: list[str] | None = None,
+    keep_table: bool = False,
 ) -> LabelData:
-    """Read LABELS; string labels are mapped through class_names, or sorted order without them."""
+    """Read LABELS; string labels are mapped through class_names, or sorted order without them.
+    keep_table: also hand back a .csv/.parquet table whole (the gate hashes its rows)."""
     path = Path(path)
     suffix = check_readable(path, LABEL_SUFFIXES, "labels")
-    ids, id_name = None, None
+    ids, id_name, table = None, None, None
     if suffix == ".npy":
         raw = read_npy(path)
         if raw.ndim != 1:
@@ -62,17 +66,23 @@ def read_labels(
     elif suffix == ".txt":
         raw = read_text_labels(path)
     else:
-        column, ids, id_name = read_label_table(path, suffix, label_column, id_column)
+        whole = read_table(path, suffix)
+        column, ids, id_name = label_table_columns(whole, path, label_column, id_column)
         raw = _column_values(column, path, label_column)
+        table = whole if keep_table else None
     if len(raw) == 0:
         raise InvalidInputError(f"{path}: contains no labels.")
     labels, names = _to_indices(raw, path, class_names)
-    return LabelData(labels=labels, class_names=names, ids=ids, id_column=id_name)
+    return LabelData(labels=labels, class_names=names, ids=ids, id_column=id_name, table=table)
 
 
 def read_label_table(path: Path, suffix: str, label_column: str, id_column: str | None):
     """(label column, ids, id column name) of a .csv/.parquet LABELS table."""
-    table = read_table(path, suffix)
+    return label_table_columns(read_table(path, suffix), path, label_column, id_column)
+
+
+def label_table_columns(table, path: Path, label_column: str, id_column: str | None):
+    """(label column, ids, id column name) of an already read LABELS table."""
     if label_column not in table.columns:
         raise InvalidInputError(
             f"{path}: no column {label_column!r}{_did_you_mean(label_column, table.columns)}; "
