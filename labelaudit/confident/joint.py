@@ -92,13 +92,14 @@ def raw_confident_joint(labels: np.ndarray, stats: RowStats, num_classes: int) -
     Built F-ordered, like cleanlab's `confusion_matrix(...).T`, because calibration sums the matrix
     in memory order and the layout changes the last bit of that sum.
     """
-    y = labels[stats.confident]
-    g = stats.guess[stats.confident]
     k = num_classes
-    if len(y) == 0:
+    cells = stats.guess * k  # cell (guess, given) of every row, then of the confident ones
+    cells += labels
+    cells = cells[stats.confident]
+    if len(cells) == 0:
         cj = np.zeros((k, k), dtype=np.int64)
     else:
-        cj = np.bincount(g * k + y, minlength=k * k).astype(np.int64, copy=False).reshape(k, k).T
+        cj = np.bincount(cells, minlength=k * k).astype(np.int64, copy=False).reshape(k, k).T
     np.fill_diagonal(cj, cj.diagonal().clip(min=1))
     return cj
 
