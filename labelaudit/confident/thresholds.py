@@ -7,6 +7,7 @@ import numpy as np
 from labelaudit.confident._blocks import (
     BLOCK_VALUES,
     ClassGroups,
+    block_hook_set,
     for_each,
     row_blocks,
     value_range,
@@ -19,9 +20,9 @@ THRESHOLD_LOWER_BOUND = 2e-6
 ABSENT_CLASS_THRESHOLD = 2
 
 
-# Above this many values, gathers run in row blocks: one value per row still touches every page
-# of the matrix, and a single NumPy call would keep all of them resident until it returns
-# (io/stream.py releases mapped pages between blocks).
+# Above this many values, gathers from a streamed input run in row blocks: one value per row
+# still touches every page of the matrix, and a single NumPy call would keep all of them
+# resident until it returns (io/stream.py releases mapped pages between blocks).
 BLOCKED_GATHER_VALUES = BLOCK_VALUES * 64
 
 
@@ -30,7 +31,7 @@ def self_confidence(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
     n, k = pred_probs.shape
     if not isinstance(pred_probs, np.ndarray):  # backend.DeviceMatrix: gather on the device
         return pred_probs.gather(np.arange(n), labels)
-    if n * k > BLOCKED_GATHER_VALUES:
+    if n * k > BLOCKED_GATHER_VALUES and block_hook_set():
         out = np.empty(n, dtype=pred_probs.dtype)
 
         def pick(rows: slice) -> None:
