@@ -79,9 +79,7 @@ def for_each(fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
     claim = itertools.count()  # next() on it is atomic under the GIL
 
     def work() -> None:
-        for i in iter(claim.__next__, None):
-            if i >= len(items):
-                return
+        while (i := next(claim)) < len(items):
             results[i] = fn(items[i])
             if hook is not None:
                 hook()
