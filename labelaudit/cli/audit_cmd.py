@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated
 
@@ -324,7 +323,6 @@ def _run(
     import numpy as np
 
     from labelaudit.auditor import DEFAULT_DETECTOR, audit
-    from labelaudit.io.formats import sha256_of
     from labelaudit.io.labels import (
         check_inferred_names,
         check_label_range,
@@ -338,26 +336,18 @@ def _run(
         raise ConfigError("give --pred-probs (one or more) or --features, not both or neither.")
     inputs_used = [labels, *pred_probs, *([features["path"]] if features["path"] else [])]
     check_output_path(out, inputs_used)
-    if detector != DEFAULT_DETECTOR and _non_default(options):
-        raise ConfigError(
-            f"--filter-by, --rank-by and the pruning options apply to confident_learning, "
-            f"not to detector {detector!r}."
-        )
-    # Hash the inputs on a second core while the audit runs (hashlib releases the GIL).
+    check_detector_options(detector, options)
     roles = [("labels", labels), *(("pred_probs", p) for p in pred_probs)]
     if features["path"] is not None:
         roles.append(("features", features["path"]))
-    hashing = ThreadPoolExecutor(max_workers=1)
-    digests = [hashing.submit(sha256_of, path) for _, path in roles]
+    hashes = InputHashes(roles)
     if multi_label:
         if features["path"] is not None or detector != DEFAULT_DETECTOR:
             raise ConfigError("--multi-label works with --pred-probs and confident learning only.")
         report = _audit_multilabel(
             labels, pred_probs, options, logits, label_column, id_column, class_names_spec, quiet
         )
-        _finish(
-            report, out, roles, digests, hashing, logits, label_column, json_output, quiet, writing
-        )
+        _finish(report, out, hashes, logits, label_column, json_output, quiet, writing)
         return
     with console.stage("Reading labels", quiet=quiet):
         names = parse_class_names(class_names_spec)
@@ -411,7 +401,7 @@ def _run(
             report.metadata["options"]["features"] = {
                 k: v for k, v in features.items() if k != "path"
             }
-    _finish(report, out, roles, digests, hashing, logits, label_column, json_output, quiet, writing)
+    _finish(report, out, hashes, logits, label_column, json_output, quiet, writing)
 
 
 def _audit_multilabel(
@@ -444,9 +434,42 @@ def _audit_multilabel(
         )
 
 
-def _finish(
-    report, out, roles, digests, hashing, logits, label_column, json_output, quiet, writing=None
-):
+class InputHashes:
+    """SHA-256 of each input file, computed on a second core while the audit runs (hashlib
+    releases the GIL), for the report's provenance."""
+
+    def __init__(self, roles: list[tuple[str, Path]]) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from labelaudit.io.formats import sha256_of
+
+        self.roles = roles
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._digests = [self._pool.submit(sha256_of, path) for _, path in roles]
+
+    def records(self) -> list[dict]:
+        """[{role, path, sha256}] once every hash is done."""
+        try:
+            return [
+                {"role": role, "path": str(path), "sha256": digest.result()}
+                for (role, path), digest in zip(self.roles, self._digests, strict=True)
+            ]
+        finally:
+            self._pool.shutdown()
+
+
+def check_detector_options(detector: str, options: dict) -> None:
+    """Refuse confident-learning options given for another detector."""
+    from labelaudit.auditor import DEFAULT_DETECTOR
+
+    if detector != DEFAULT_DETECTOR and _non_default(options):
+        raise ConfigError(
+            f"--filter-by, --rank-by and the pruning options apply to confident_learning, "
+            f"not to detector {detector!r}."
+        )
+
+
+def _finish(report, out, hashes, logits, label_column, json_output, quiet, writing=None):
     """Record provenance, write the report atomically, and print the summary."""
     from labelaudit.cli.render import print_json, print_summary
     from labelaudit.io.stream import default_block_rows
@@ -454,11 +477,7 @@ def _finish(
     writing = writing or {}
 
     report.metadata["options"].update(logits=logits, label_column=label_column)
-    report.metadata["inputs"] = [
-        {"role": role, "path": str(path), "sha256": digest.result()}
-        for (role, path), digest in zip(roles, digests, strict=True)
-    ]
-    hashing.shutdown()
+    report.metadata["inputs"] = hashes.records()
     with console.stage(f"Writing {out}", quiet=quiet):
         report.to_parquet(
             out,

@@ -24,12 +24,14 @@ def run_dask_audit(
     quiet: bool,
     writing: dict,
 ) -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
     from labelaudit.auditor import DEFAULT_DETECTOR, audit
-    from labelaudit.cli.audit_cmd import _finish, _non_default, check_output_path
+    from labelaudit.cli.audit_cmd import (
+        InputHashes,
+        _finish,
+        check_detector_options,
+        check_output_path,
+    )
     from labelaudit.engines import dask_engine
-    from labelaudit.io.formats import sha256_of
     from labelaudit.io.labels import (
         check_label_range,
         check_same_rows,
@@ -42,11 +44,7 @@ def run_dask_audit(
     source = pred_probs[0]
     local = "://" not in source
     check_output_path(out, [labels, *([Path(source)] if local else [])])
-    if detector != DEFAULT_DETECTOR and _non_default(options):
-        raise ConfigError(
-            f"--filter-by, --rank-by and the pruning options apply to confident_learning, "
-            f"not to detector {detector!r}."
-        )
+    check_detector_options(detector, options)
     with console.stage("Reading labels", quiet=quiet):
         label_data = read_labels(
             labels,
@@ -55,8 +53,7 @@ def run_dask_audit(
             class_names=parse_class_names(class_names_spec),
         )
     roles = [("labels", labels), *([("pred_probs", Path(source))] if local else [])]
-    hashing = ThreadPoolExecutor(max_workers=1)
-    digests = [hashing.submit(sha256_of, path) for _, path in roles]
+    hashes = InputHashes(roles)
     with (
         console.stage("Connecting to Dask", quiet=quiet),
         dask_engine.client(scheduler) as client,
@@ -81,7 +78,7 @@ def run_dask_audit(
     report.metadata["options"].update(
         engine="dask", id_column=label_data.id_column, pred_probs=source
     )
-    _finish(report, out, roles, digests, hashing, logits, label_column, json_output, quiet, writing)
+    _finish(report, out, hashes, logits, label_column, json_output, quiet, writing)
 
 
 def _describe(client) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from labelaudit.cli import console
@@ -26,10 +25,9 @@ def run_dynamics_audit(
     quiet: bool,
     writing: dict | None = None,
 ) -> None:
-    from labelaudit.cli.audit_cmd import _finish, check_output_path
+    from labelaudit.cli.audit_cmd import InputHashes, _finish, check_output_path
     from labelaudit.dynamics import read_dynamics
     from labelaudit.dynamics_audit import audit_dynamics
-    from labelaudit.io.formats import sha256_of
     from labelaudit.io.labels import (
         check_inferred_names,
         check_same_rows,
@@ -55,8 +53,7 @@ def run_dynamics_audit(
     roles = [("labels", labels), *(("pred_probs", p) for p in pred_probs)]
     if not dynamics.is_dir():
         roles.append(("dynamics", dynamics))
-    hashing = ThreadPoolExecutor(max_workers=1)
-    digests = [hashing.submit(sha256_of, path) for _, path in roles]
+    hashes = InputHashes(roles)
     epochs = len(record)
     with progress_bar(
         f"Reading {epochs} epochs of {record.n:,} × {record.k}", 2 * epochs, quiet=quiet
@@ -78,4 +75,4 @@ def run_dynamics_audit(
             progress=progress,
         )
     report.metadata["options"].update(dynamics=str(dynamics), id_column=label_data.id_column)
-    _finish(report, out, roles, digests, hashing, logits, label_column, json_output, quiet, writing)
+    _finish(report, out, hashes, logits, label_column, json_output, quiet, writing)
