@@ -237,8 +237,12 @@ def audit_command(
                     "--filter-by, --rank-by and the pruning options apply to confident_learning "
                     "alone; with --dynamics, confident learning runs with its defaults."
                 )
-            tuning = {key: cl_options[key] for key in JOINT_TUNING}
-            if _non_default(tuning, JOINT_TUNING) and not pred_probs:
+            tuning = {  # the joint-tuning options the user changed
+                key: cl_options[key]
+                for key in JOINT_TUNING
+                if cl_options[key] != CONFIDENT_LEARNING_DEFAULTS[key]
+            }
+            if tuning and not pred_probs:
                 raise ConfigError(
                     "--no-calibrate and --min-examples-per-class tune confident learning, which "
                     "runs with --dynamics only when --pred-probs is given too."
@@ -250,11 +254,7 @@ def audit_command(
                 kind=dynamics_kind,
                 detectors=detector,
                 pred_probs=[Path(p) for p in pred_probs or []],
-                confident_learning={
-                    key: value
-                    for key, value in tuning.items()
-                    if value != CONFIDENT_LEARNING_DEFAULTS[key]
-                },
+                confident_learning=tuning,
                 **common,
             )
             return
