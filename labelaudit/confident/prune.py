@@ -2,8 +2,9 @@
 
 `prune_by_class` flags the lowest self-confidences of each class; `prune_by_noise_rate` flags, for
 each (given k, true j) cell of the prune-count matrix, the examples with the largest p_j - p_k.
-Work is per class on a contiguous gather of that class's rows, so each class costs O(n_k · K)
-instead of cleanlab's Python loop over K² cells with a full argsort in each.
+Each cell reads only its class's candidate rows (whole rows once per class, or its own column
+of them), and one partition selects for many cells at once, instead of cleanlab's Python loop
+over K² cells with a full argsort of the class in each.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from labelaudit.confident._blocks import (
     block_done,
     block_hook_set,
     for_each,
+    gather,
 )
 from labelaudit.confident.rounding import round_preserving_row_totals
 from labelaudit.confident.selection import row_cuts, smallest_mask
@@ -177,8 +179,8 @@ def prune_by_noise_rate(
 def reads_whole_rows(cells: np.ndarray, candidates: np.ndarray, num_classes: int) -> np.ndarray:
     """Per class: True where reading its candidates' whole rows costs less than gathering the
     values of its `cells` cells one by one (the cost model above)."""
-    gather = CELL_GATHER_COST * cells * candidates
-    return (cells > 0) & (gather > candidates * num_classes + WHOLE_ROWS_OVERHEAD)
+    gather_cost = CELL_GATHER_COST * cells * candidates
+    return (cells > 0) & (gather_cost > candidates * num_classes + WHOLE_ROWS_OVERHEAD)
 
 
 class _Cells(NamedTuple):
@@ -229,18 +231,6 @@ def _chunks(cells: _Cells, num_classes: int) -> list[slice]:
     return chunks
 
 
-def _gather(pred_probs, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """pred_probs[rows, cols] for broadcastable index arrays; a flat take when P is contiguous
-    (several times faster than NumPy's 2-D fancy indexing)."""
-    if isinstance(pred_probs, np.ndarray):
-        n, k = pred_probs.shape
-        if pred_probs.flags.c_contiguous:
-            return np.asarray(pred_probs.reshape(-1).take(rows * k + cols))
-        if pred_probs.flags.f_contiguous:
-            return np.asarray(pred_probs.ravel(order="F").take(rows + cols * n))
-    return pred_probs[rows, cols]
-
-
 def _prune_cells(context: _PruneContext, cells: _Cells, chunk: slice) -> np.ndarray:
     """Rows flagged by the cells of one chunk: each cell's q smallest keys p_k - p_j (cleanlab's
     -(p_j - p_k), bit for bit) among its class's candidates, padded with +inf."""
@@ -251,7 +241,7 @@ def _prune_cells(context: _PruneContext, cells: _Cells, chunk: slice) -> np.ndar
         position = context.starts[cls][:, None] + offset
         np.minimum(position, len(context.ordered) - 1, out=position)
         rows = context.ordered[position]
-        keys = _gather(context.pred_probs, rows, col[:, None])
+        keys = gather(context.pred_probs, rows, col[:, None])
         np.subtract(context.sc_ordered[position], keys, out=keys)
         np.copyto(keys, np.inf, where=padding)
     else:  # no row anywhere has a positive margin: every cell reads its whole class
@@ -299,6 +289,6 @@ def _select(context: _PruneContext, rows, keys, cls, col, q) -> np.ndarray:
 def _exact_cell(context: _PruneContext, k: int, j: int, q: int) -> np.ndarray:
     """Cell (j, k) over the whole class with cleanlab's own key -(p_j - p_k); ties by argsort."""
     members = context.groups.members(k)
-    keys = -(_gather(context.pred_probs, members, j) - context.sc[members])
+    keys = -(gather(context.pred_probs, members, j) - context.sc[members])
     block_done()  # a read of a whole class: let streamed inputs release their pages
     return members[smallest_mask(keys, q)]

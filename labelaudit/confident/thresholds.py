@@ -9,6 +9,7 @@ from labelaudit.confident._blocks import (
     ClassGroups,
     block_hook_set,
     for_each,
+    gather,
     row_blocks,
     value_range,
 )
@@ -29,20 +30,16 @@ BLOCKED_GATHER_VALUES = BLOCK_VALUES * 64
 def self_confidence(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
     """P[i, labels[i]] for every row (N,); with `labels` any column per row, a row-wise pick."""
     n, k = pred_probs.shape
-    if not isinstance(pred_probs, np.ndarray):  # backend.DeviceMatrix: gather on the device
-        return pred_probs.gather(np.arange(n), labels)
-    if n * k > BLOCKED_GATHER_VALUES and block_hook_set():
+    if n * k > BLOCKED_GATHER_VALUES and block_hook_set() and isinstance(pred_probs, np.ndarray):
         out = np.empty(n, dtype=pred_probs.dtype)
 
         def pick(rows: slice) -> None:
             block = pred_probs[rows]
-            out[rows] = block[np.arange(block.shape[0]), labels[rows]]
+            out[rows] = gather(block, np.arange(len(block)), labels[rows])
 
         for_each(pick, row_blocks(n, k))
         return out
-    if pred_probs.flags.c_contiguous:  # a flat take is several times faster than 2-D indexing
-        return pred_probs.reshape(-1).take(np.arange(n) * k + labels)
-    return pred_probs[np.arange(n), labels]
+    return gather(pred_probs, np.arange(n), labels)
 
 
 def checked_self_confidence(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
@@ -56,10 +53,7 @@ def checked_self_confidence(labels: np.ndarray, pred_probs: np.ndarray) -> np.nd
 
     def one_block(rows: slice) -> tuple[float, float]:
         block = pred_probs[rows]
-        if block.flags.c_contiguous:
-            out[rows] = block.reshape(-1).take(np.arange(0, block.size, k) + labels[rows])
-        else:
-            out[rows] = block[np.arange(block.shape[0]), labels[rows]]
+        out[rows] = gather(block, np.arange(len(block)), labels[rows])
         return block.min(), block.max()
 
     ranges = for_each(one_block, row_blocks(n, k))
