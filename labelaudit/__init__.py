@@ -13,8 +13,12 @@ from typing import TYPE_CHECKING, Any
 from labelaudit._version import __version__
 
 _EXPORTS = {
-    "audit": "labelaudit.auditor",
-    "audit_dynamics": "labelaudit.dynamics_audit",
+    "audit": "labelaudit.pipeline.api",
+    "audit_dynamics": "labelaudit.pipeline.api",
+    "run": "labelaudit.pipeline.runner",
+    "AuditRequest": "labelaudit.pipeline.request",
+    "FeatureSpec": "labelaudit.pipeline.request",
+    "Outputs": "labelaudit.pipeline.request",
     "Report": "labelaudit.report",
     "find_label_issues": "labelaudit.confident",
     "find_predicted_neq_given": "labelaudit.confident",
@@ -37,7 +41,6 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:
-    from labelaudit.auditor import audit
     from labelaudit.confident import (
         calibrate_confident_joint,
         compute_confident_joint,
@@ -52,8 +55,10 @@ if TYPE_CHECKING:
         order_label_issues,
     )
     from labelaudit.detectors import Detector, DetectorResult
-    from labelaudit.dynamics_audit import audit_dynamics
     from labelaudit.errors import ConfigError, InvalidInputError, LabelAuditError
+    from labelaudit.pipeline.api import audit, audit_dynamics
+    from labelaudit.pipeline.request import AuditRequest, FeatureSpec, Outputs
+    from labelaudit.pipeline.runner import run
     from labelaudit.report import Report
 
 

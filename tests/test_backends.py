@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import labelaudit
-from labelaudit.methods import FILTER_METHODS, RANK_METHODS
+from labelaudit.confident.methods import FILTER_METHODS, RANK_METHODS
 from tests.conftest import DATASETS, load_shared
 from tests.test_conformance_generated import make_case
 

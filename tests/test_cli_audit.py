@@ -12,8 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import labelaudit
+from labelaudit.confident.methods import FILTER_METHODS
 from labelaudit.detectors.confident_learning import noise_posterior_suggestion
-from labelaudit.methods import FILTER_METHODS
 from labelaudit.report import METADATA_KEY
 from tests.helpers import digest, planted, run_audit, run_cli
 

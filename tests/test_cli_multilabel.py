@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from labelaudit import multilabel
+from labelaudit.confident import multilabel
 from tests.helpers import run_cli
 from tests.test_multilabel_conformance import make_multilabel
 

@@ -12,10 +12,10 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from labelaudit.auditor import audit
+from labelaudit import audit
+from labelaudit.confident.methods import FILTER_METHODS, RANK_METHODS
 from labelaudit.engines import dask_engine
 from labelaudit.errors import InvalidInputError, LabelAuditError
-from labelaudit.methods import FILTER_METHODS, RANK_METHODS
 from tests.helpers import planted
 
 

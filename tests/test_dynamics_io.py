@@ -8,8 +8,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from labelaudit import audit_dynamics
 from labelaudit.dynamics import Recorder, read_dynamics
-from labelaudit.dynamics_audit import audit_dynamics
 from labelaudit.errors import InvalidInputError
 from labelaudit.report import Report
 from tests.helpers import digest, run_cli

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from labelaudit import audit_dynamics
 from labelaudit.bench.training import noisy_digits, record_mlp
 from labelaudit.detectors import registry
 from labelaudit.dynamics import analyse, read_dynamics
 from labelaudit.dynamics.analysis import WeakEvidenceWarning
 from labelaudit.dynamics.onset import online_onset
-from labelaudit.dynamics_audit import audit_dynamics
 from labelaudit.errors import ConfigError
 
 DETECTORS = ["elr", "adele", "aum", "cartography", "forgetting", "learning-time"]
@@ -103,7 +103,7 @@ def test_combination_with_confident_learning_is_at_least_as_good(sym40):
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import cross_val_predict
 
-    from labelaudit.auditor import audit
+    from labelaudit import audit
 
     data, record = sym40
     probs = cross_val_predict(
@@ -180,12 +180,12 @@ def test_registered_and_listed():
     names = registry.registered()
     for name in DETECTORS:
         assert name in names
-        assert registry.load(name).needs == "dynamics"
+        assert registry.load(name).needs == ("dynamics",)
 
 
 def test_confident_learning_is_not_a_dynamics_detector(sym40):
     data, record = sym40
-    with pytest.raises(ConfigError, match="reads one probability matrix"):
+    with pytest.raises(ConfigError, match="confident_learning needs out-of-sample probabilities"):
         audit_dynamics(data.labels, record, detectors=["confident_learning"])
     with pytest.raises(ConfigError, match="Did you mean 'aum'"):
         audit_dynamics(data.labels, record, detectors=["aun"])

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from labelaudit import multilabel
-from labelaudit.methods import FILTER_METHODS, RANK_METHODS
+from labelaudit.confident import multilabel
+from labelaudit.confident.methods import FILTER_METHODS, RANK_METHODS
 from tests.parity import same
 
 ml_filter = pytest.importorskip("cleanlab.multilabel_classification.filter")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import labelaudit
-from labelaudit.methods import FILTER_METHODS, LOW_SCORE_METHODS
+from labelaudit.confident.methods import FILTER_METHODS, LOW_SCORE_METHODS
 from tests.helpers import planted
 
 

@@ -121,7 +121,7 @@ def test_html_review_renders_sorts_filters_and_embeds_everything(audited):
 
 @needs_chromium
 def test_html_for_a_dynamics_report_filters_by_grade(tmp_path):
-    from labelaudit.dynamics_audit import audit_dynamics
+    from labelaudit import audit_dynamics
     from tests.test_dynamics_io import learning_record
 
     labels, probs, _, _ = learning_record(jitter=1.0)  # noisy enough for some `review` grades
@@ -228,7 +228,7 @@ def test_apply_changes_only_what_qualifies_in_the_same_format(audited):
 
 @pytest.mark.parametrize("suffix", [".npy", ".txt", ".parquet"])
 def test_apply_keeps_every_labels_format(tmp_path, suffix):
-    from labelaudit.dynamics_audit import audit_dynamics
+    from labelaudit import audit_dynamics
     from tests.test_dynamics_io import learning_record
 
     labels, probs, _, _ = learning_record(jitter=1.0)

@@ -93,11 +93,10 @@ def run_setting(kind: str, rate: float, seed: int, *, epochs: int, hidden: int) 
     """Metrics per detector for one noise setting and seed."""
     import warnings
 
-    from labelaudit.auditor import audit
+    from labelaudit import audit, audit_dynamics
     from labelaudit.detectors import registry
     from labelaudit.dynamics.analysis import WeakEvidenceWarning, analyse
     from labelaudit.dynamics.source import dynamics_from_array
-    from labelaudit.dynamics_audit import audit_dynamics
 
     data = noisy_digits("symmetric" if kind == "none" else kind, rate, seed)
     record = record_mlp(data, epochs=epochs, seed=seed, hidden=hidden)

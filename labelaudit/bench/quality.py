@@ -76,7 +76,7 @@ def evaluate(data_dir: Path) -> list[QualityRow]:
     import cleanlab.filter
     import cleanlab.rank
 
-    from labelaudit.auditor import audit
+    from labelaudit import audit
     from labelaudit.io.probabilities import ensemble_mean
 
     datasets = sorted(p for p in Path(data_dir).iterdir() if (p / "given_labels.npy").exists())

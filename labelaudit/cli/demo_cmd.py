@@ -39,7 +39,7 @@ def demo_command(
 def _run(out_dir: Path, *, noise: float, seed: int, json_output: bool, quiet: bool) -> None:
     import numpy as np
 
-    from labelaudit.auditor import audit
+    from labelaudit import audit
     from labelaudit.cli.render import print_json, print_summary
     from labelaudit.demo import CLASS_NAMES, load_demo
     from labelaudit.io.atomic import atomic_path

@@ -11,7 +11,8 @@ def detectors_command(
     debug: Debug = False,
 ) -> None:
     """List installed detectors: built-ins and plugins registered under the entry-point group
-    `labelaudit.detectors`. "reads" says whether a detector takes --pred-probs or --dynamics.
+    `labelaudit.detectors`. "needs" is the evidence a detector cannot run without, "can use" the
+    evidence it combines when given (pred_probs: --pred-probs or --features; dynamics: --dynamics).
 
     Example:
 
@@ -24,7 +25,17 @@ def detectors_command(
         if json_output:
             import json
 
-            data = [{"name": n, "package": d, "reads": r, "summary": s} for n, d, r, s in rows]
+            data = [
+                {
+                    "name": row.name,
+                    "package": row.package,
+                    "reads": ",".join(row.needs) or "?",
+                    "needs": list(row.needs),
+                    "uses": list(row.uses),
+                    "summary": row.summary,
+                }
+                for row in rows
+            ]
             console.out.print_json(json.dumps(data))
             return
         from rich.table import Table
@@ -32,8 +43,11 @@ def detectors_command(
         table = Table(title="Installed detectors", title_justify="left")
         table.add_column("name", style="bold")
         table.add_column("package")
-        table.add_column("reads")
+        table.add_column("needs")
+        table.add_column("can use")
         table.add_column("summary")
         for row in rows:
-            table.add_row(*row)
+            table.add_row(
+                row.name, row.package, ", ".join(row.needs) or "?", ", ".join(row.uses), row.summary
+            )
         console.out.print(table)

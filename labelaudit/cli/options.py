@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from labelaudit.methods import FILTER_METHODS, RANK_METHODS
+from labelaudit.confident.methods import FILTER_METHODS, RANK_METHODS
 
 FilterBy = Enum("FilterBy", {name: name for name in FILTER_METHODS}, type=str)
 RankBy = Enum("RankBy", {name: name for name in RANK_METHODS}, type=str)

@@ -124,17 +124,21 @@ def predict_command(
         else:
             if labels is None:
                 raise ConfigError("--features needs --labels: cross-validation trains on them.")
-            probs = features_to_probabilities(
-                features,
-                labels,
-                label_column=label_column,
-                model=model,
-                folds=folds,
-                seed=seed,
-                impute=impute,
-                feature_columns=feature_columns,
-                quiet=quiet,
-            )
+            from labelaudit.cli.progress import progress_bar
+            from labelaudit.predict.features import features_to_probabilities
+
+            with progress_bar(f"Cross-validating {model}", folds, quiet=quiet) as advance:
+                probs = features_to_probabilities(
+                    features,
+                    labels,
+                    label_column=label_column,
+                    model=model,
+                    folds=folds,
+                    seed=seed,
+                    impute=impute,
+                    feature_columns=feature_columns.split(",") if feature_columns else None,
+                    on_fold=lambda _i: advance(1),
+                )
         import numpy as np
 
         with atomic_path(out) as tmp, tmp.open("wb") as fh:
@@ -143,42 +147,6 @@ def predict_command(
             console.out.print(
                 f"Wrote {probs.shape[0]:,} × {probs.shape[1]} probabilities to [bold]{out}[/]"
             )
-
-
-def features_to_probabilities(
-    features: Path,
-    labels: Path,
-    *,
-    label_column: str,
-    model: str,
-    folds: int,
-    seed: int,
-    impute: bool,
-    feature_columns: str | None,
-    quiet: bool,
-):
-    """Read features and labels, then cross-validate with a progress bar per fold."""
-    from labelaudit.cli.progress import progress_bar
-    from labelaudit.io.labels import DEFAULT_ID_COLUMN, read_labels
-    from labelaudit.predict.cross_val import cross_val_probabilities
-    from labelaudit.predict.features import check_complete, read_features
-
-    label_data = read_labels(labels, label_column=label_column)
-    columns = feature_columns.split(",") if feature_columns else None
-    X = read_features(features, columns=columns, exclude=(label_column, DEFAULT_ID_COLUMN))
-    check_complete(X, str(features), impute=impute)
-    k = len(label_data.class_names) if label_data.class_names else int(label_data.labels.max()) + 1
-    with progress_bar(f"Cross-validating {model}", folds, quiet=quiet) as advance:
-        return cross_val_probabilities(
-            X,
-            label_data.labels,
-            num_classes=k,
-            model=model,
-            folds=folds,
-            seed=seed,
-            impute=impute,
-            on_fold=lambda _i: advance(1),
-        )
 
 
 def _from_onnx(

@@ -16,6 +16,7 @@ from labelaudit.confident.joint import (
     raw_confident_joint,
     row_stats,
 )
+from labelaudit.confident.methods import FILTER_METHODS, LOW_SCORE_METHODS, PRUNING_METHODS
 from labelaudit.confident.prune import (
     prunable_classes,
     prune_by_class,
@@ -26,7 +27,6 @@ from labelaudit.confident.rank import adjust_from_kwargs, check_method, rank_fla
 from labelaudit.confident.selection import smallest_mask
 from labelaudit.confident.thresholds import self_confidence, thresholds_from_groups
 from labelaudit.errors import ConfigError
-from labelaudit.methods import FILTER_METHODS, LOW_SCORE_METHODS, PRUNING_METHODS
 
 # Given labels within this of the row maximum count as the model's prediction (cleanlab's 1e-6).
 ARGMAX_SLACK = 1e-6

@@ -6,13 +6,13 @@ import numpy as np
 
 from labelaudit.confident._blocks import ClassGroups, row_blocks, value_range
 from labelaudit.confident._validation import check_inputs
+from labelaudit.confident.methods import RANK_METHODS
 from labelaudit.confident.thresholds import (
     checked_self_confidence,
     self_confidence,
     thresholds_from_groups,
 )
 from labelaudit.errors import ConfigError, InvalidInputError
-from labelaudit.methods import RANK_METHODS
 
 # cleanlab's CLIPPING_LOWER_BOUND, used by confidence_weighted_entropy.
 CLIPPING_LOWER_BOUND = 1e-6

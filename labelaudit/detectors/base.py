@@ -74,16 +74,37 @@ class Detector(Protocol):
 class DynamicsDetector(Protocol):
     """A detector over training dynamics (per-epoch outputs) instead of one probability matrix.
 
-    It declares `needs = "dynamics"` and receives the shared analysis of the record
+    It declares `needs = ("dynamics",)` and receives the shared analysis of the record
     (labelaudit.dynamics.TrainingDynamics), so that several detectors read the epochs once.
     """
 
     name: ClassVar[str]
     summary: ClassVar[str]
-    needs: ClassVar[str]
+    needs: ClassVar[tuple[str, ...]]
 
     def detect_dynamics(self, dynamics: Any) -> DetectorResult: ...
 
 
+# The kinds of evidence a detector can declare, and how a user supplies each one.
+EVIDENCE_KINDS = {
+    "pred_probs": "out-of-sample probabilities (--pred-probs or --features)",
+    "dynamics": "training dynamics (--dynamics)",
+}
+
+
+def requirements(detector_class: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(needs, uses): the evidence a detector cannot run without, and the evidence it can use.
+
+    A detector declares them as class attributes `needs` and `uses` (tuples of EVIDENCE_KINDS
+    keys; a plain string is one kind). Without `needs` it reads one probability matrix, as the
+    Detector protocol says.
+    """
+    needs = getattr(detector_class, "needs", ("pred_probs",))
+    uses = getattr(detector_class, "uses", ())
+    needs = (needs,) if isinstance(needs, str) else tuple(needs)
+    uses = (uses,) if isinstance(uses, str) else tuple(uses)
+    return needs, uses
+
+
 def needs_dynamics(detector_class: type) -> bool:
-    return getattr(detector_class, "needs", "pred_probs") == "dynamics"
+    return "dynamics" in requirements(detector_class)[0]

@@ -9,9 +9,9 @@ import numpy as np
 from labelaudit.confident._blocks import row_blocks
 from labelaudit.confident.filter import ConfidentAnalysis, issue_mask
 from labelaudit.confident.latent import estimate_latent
+from labelaudit.confident.methods import PRUNING_METHODS
 from labelaudit.confident.rank import scores_for
 from labelaudit.detectors.base import DetectorResult
-from labelaudit.methods import PRUNING_METHODS
 
 SUGGESTIONS = ("argmax", "noise_posterior")
 

@@ -75,7 +75,8 @@ def _runner_up(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
 class _Snapshot:
     """Flag where the early-window distribution q disagrees with the given label."""
 
-    needs: ClassVar[str] = "dynamics"
+    needs: ClassVar[tuple[str, ...]] = ("dynamics",)
+    uses: ClassVar[tuple[str, ...]] = ("pred_probs",)  # combined by the pipeline
 
     def _distribution(self, td: TrainingDynamics) -> np.ndarray:
         raise NotImplementedError
@@ -127,7 +128,8 @@ class Aum:
         "Area under the margin over the early window (epochs 1..onset): flags a negative mean "
         "margin of the given label; suggests the runner-up."
     )
-    needs: ClassVar[str] = "dynamics"
+    needs: ClassVar[tuple[str, ...]] = ("dynamics",)
+    uses: ClassVar[tuple[str, ...]] = ("pred_probs",)  # combined by the pipeline
 
     def detect_dynamics(self, td: TrainingDynamics) -> DetectorResult:
         from scipy.special import expit
@@ -148,7 +150,8 @@ class Cartography:
         "Dataset cartography over the early window: confidence (mean p(given)), variability and "
         "correctness; flags where the mean prediction prefers another class."
     )
-    needs: ClassVar[str] = "dynamics"
+    needs: ClassVar[tuple[str, ...]] = ("dynamics",)
+    uses: ClassVar[tuple[str, ...]] = ("pred_probs",)  # combined by the pipeline
 
     def detect_dynamics(self, td: TrainingDynamics) -> DetectorResult:
         mean = td.mean_probs
@@ -172,7 +175,8 @@ class Forgetting:
         "Forgetting events over all epochs (never learned = E); a diagnostic, weak alone: "
         "flags rows forgotten at least once or never learned."
     )
-    needs: ClassVar[str] = "dynamics"
+    needs: ClassVar[tuple[str, ...]] = ("dynamics",)
+    uses: ClassVar[tuple[str, ...]] = ("pred_probs",)  # combined by the pipeline
 
     def detect_dynamics(self, td: TrainingDynamics) -> DetectorResult:
         epochs = len(td.epoch_numbers)
@@ -192,7 +196,8 @@ class LearningTime:
         "Learning time FkL (first of 3 consecutive epochs predicting the given label); flags "
         "rows not learned by the memorisation onset of their class."
     )
-    needs: ClassVar[str] = "dynamics"
+    needs: ClassVar[tuple[str, ...]] = ("dynamics",)
+    uses: ClassVar[tuple[str, ...]] = ("pred_probs",)  # combined by the pipeline
 
     def detect_dynamics(self, td: TrainingDynamics) -> DetectorResult:
         horizon = float(td.epoch_numbers[-1] + 1)

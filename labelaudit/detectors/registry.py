@@ -73,17 +73,29 @@ def load(name: str) -> type:
     return obj
 
 
-def describe() -> list[tuple[str, str, str, str]]:
-    """(name, distribution, what it reads, summary) for every detector; broken plugins are
-    reported, not fatal."""
+@dataclass(frozen=True)
+class DetectorInfo:
+    """What `labelaudit detectors` shows: where a detector comes from and the evidence it reads."""
+
+    name: str
+    package: str
+    needs: tuple[str, ...]  # evidence it cannot run without (detectors.base.EVIDENCE_KINDS)
+    uses: tuple[str, ...]  # evidence it combines when given
+    summary: str
+
+
+def describe() -> list[DetectorInfo]:
+    """Every detector with its evidence; broken plugins are reported, not fatal."""
+    from labelaudit.detectors.base import requirements
+
     rows = []
     for name, entry in registered().items():
         try:
             cls = load(name)
+            needs, uses = requirements(cls)
             summary = getattr(cls, "summary", "")
-            reads = "dynamics" if getattr(cls, "needs", "") == "dynamics" else "pred_probs"
         except ConfigError as exc:
             warnings.warn(str(exc), stacklevel=2)
-            summary, reads = "(failed to load)", "?"
-        rows.append((name, entry.distribution, reads, summary))
+            needs, uses, summary = (), (), "(failed to load)"
+        rows.append(DetectorInfo(name, entry.distribution, needs, uses, summary))
     return rows

@@ -367,3 +367,79 @@ def checked(matrix: DaskMatrix, source: str) -> DaskMatrix:
         stacklevel=2,
     )
     return DaskMatrix(fixed, persist=True)
+
+
+class DaskEngine:
+    """The probabilities stay on a Dask cluster: a LocalCluster started for the run, or the
+    scheduler at `scheduler`. Ensembles are averaged on the workers, block by block, with the
+    local engine's own arithmetic (io.probabilities.ensemble_mean), so the answer is identical."""
+
+    name = "dask"
+
+    def __init__(self, scheduler: str | None = None) -> None:
+        self.scheduler = scheduler
+        self._client = None
+
+    def describe(self) -> str:
+        workers = len(self._client.scheduler_info().get("workers", {})) if self._client else 0
+        return f"{workers} Dask worker(s)"
+
+    @contextlib.contextmanager
+    def session(self, sources) -> Iterator[None]:
+        named = ", ".join(str(s) for s in sources) or "the probabilities"
+        with client(self.scheduler) as c, translated_faults(named):
+            self._client = c
+            try:
+                yield
+            finally:
+                self._client = None
+
+    def probabilities(self, sources, *, logits=False, multi_label=False, block_rows=None):
+        from labelaudit.io.evidence import Probabilities
+
+        if not all(isinstance(s, (str, Path)) for s in sources):
+            raise ConfigError("--engine dask reads probability files or URLs, not arrays.")
+        names = [str(s) for s in sources]
+        if multi_label:  # label sets are audited class by class in this process
+            return _gathered_multilabel(names, logits)
+        members = [checked(DaskMatrix(load(name, logits=logits)), name) for name in names]
+        shapes = {m.shape for m in members}
+        if len(shapes) > 1:
+            raise InvalidInputError(
+                f"{names[-1]}: shape {members[-1].shape} differs from {names[0]} with shape "
+                f"{members[0].shape}; ensemble members must describe the same examples and classes."
+            )
+        if len(members) == 1:
+            return Probabilities(members[0], members, names, True)
+        import dask.array as da
+
+        chunks = members[0].array.chunks
+        arrays = [m.array.rechunk(chunks) for m in members]
+        mean = da.map_blocks(_mean_of_blocks, *arrays, dtype=np.float64)
+        return Probabilities(DaskMatrix(mean, persist=True), members, names, True)
+
+
+def _mean_of_blocks(*blocks: np.ndarray) -> np.ndarray:
+    from labelaudit.io.probabilities import ensemble_mean
+
+    return ensemble_mean(list(blocks))
+
+
+def _gathered_multilabel(names: list[str], logits: bool):
+    """Multi-label probabilities brought to this process and checked as the local engine does."""
+    from labelaudit.io.evidence import Probabilities
+    from labelaudit.io.probabilities import (
+        check_independent_probabilities,
+        ensemble_mean,
+        sigmoid,
+    )
+
+    members = []
+    for name in names:
+        matrix = np.asarray(load(name).compute())
+        if logits:
+            matrix = sigmoid(matrix)
+        members.append(check_independent_probabilities(matrix, name))
+    if len({m.shape for m in members}) > 1:
+        raise InvalidInputError(f"{names[-1]}: shape differs from {names[0]}'s.")
+    return Probabilities(ensemble_mean(members), members, names, True)

@@ -34,76 +34,46 @@ class GateResult:
         return all(c.passed for c in self.checks)
 
 
+CONFIDENT_LEARNING_KEYS = ("filter_by", "rank_by", "frac_noise", "num_to_remove_per_class",
+                           "min_examples_per_class", "calibrate")  # fmt: skip
+
+
 def run_audit(config: GateConfig):
     """The audit the configuration describes (the same as `labelaudit audit` would run), and
     the labels it read (with their whole table, which keys baseline rows without ids)."""
-    from labelaudit.auditor import audit
-    from labelaudit.io.labels import check_label_range, check_same_rows, read_labels
-    from labelaudit.io.probabilities import ensemble_mean, read_members
+    from labelaudit.io.outputs import guard_output
+    from labelaudit.pipeline import AuditRequest
+    from labelaudit.pipeline.runner import run_with_labels
 
-    data = read_labels(
-        config.labels,
+    inputs = [config.source, config.labels, *config.pred_probs, config.dynamics]
+    guard_output(config.report, [*inputs, config.baseline], option="report", create_parent=True)
+    # The baseline is the one file the gate may rewrite in place (--update-baseline).
+    guard_output(config.baseline, [*inputs, config.report], option="baseline", suffixes=None)
+    detector = config.detectors[0] if config.detectors else None
+    confident = config.dynamics is None and detector in (None, "confident_learning")
+    if config.dynamics is not None and config.options:
+        raise ConfigError(f"{config.source}: 'options' apply to confident learning, not dynamics.")
+    if confident:
+        unknown = set(config.options) - set(CONFIDENT_LEARNING_KEYS)
+        if unknown:
+            key = sorted(unknown)[0]
+            close = difflib.get_close_matches(key, CONFIDENT_LEARNING_KEYS, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(f"{config.source}: unknown option {key!r}.{hint}")
+    request = AuditRequest(
+        labels=config.labels,
+        pred_probs=tuple(config.pred_probs),
+        dynamics=config.dynamics,
+        dynamics_kind=config.dynamics_kind,
+        logits=config.logits,
         label_column=config.label_column,
         id_column=config.id_column,
-        class_names=config.class_names,
-        keep_table=True,
+        class_names=None if config.class_names is None else tuple(config.class_names),
+        detectors=tuple(config.detectors),
+        options=config.options if confident else {},
+        detector_options={} if confident else config.options,
     )
-    probs = (
-        ensemble_mean(read_members(config.pred_probs, logits=config.logits))
-        if config.pred_probs
-        else None
-    )
-    if probs is not None:
-        check_same_rows(config.labels, len(data.labels), config.pred_probs[0], len(probs))
-    if config.dynamics is not None:
-        from labelaudit.dynamics_audit import audit_dynamics
-
-        if config.options:
-            raise ConfigError(
-                f"{config.source}: 'options' apply to confident learning, not dynamics."
-            )
-        report = audit_dynamics(
-            data.labels,
-            config.dynamics,
-            detectors=config.detectors or None,
-            pred_probs=probs,
-            kind=config.dynamics_kind,
-            class_names=data.class_names,
-            ids=data.ids,
-        )
-    else:
-        if len(config.detectors) > 1:
-            raise ConfigError(f"{config.source}: several detectors need 'dynamics'.")
-        detector = config.detectors[0] if config.detectors else "confident_learning"
-        check_label_range(data.labels, probs.shape[1], config.labels, config.pred_probs[0])
-        cl_keys = {"filter_by", "rank_by", "frac_noise", "num_to_remove_per_class",
-                   "min_examples_per_class", "calibrate"}  # fmt: skip
-        if detector == "confident_learning":
-            unknown = set(config.options) - cl_keys
-            if unknown:
-                key = sorted(unknown)[0]
-                close = difflib.get_close_matches(key, sorted(cl_keys), n=1)
-                hint = f" Did you mean {close[0]!r}?" if close else ""
-                raise ConfigError(f"{config.source}: unknown option {key!r}.{hint}")
-            report = audit(
-                data.labels,
-                probs,
-                **config.options,
-                class_names=data.class_names,
-                ids=data.ids,
-                members=None,
-            )
-        else:
-            report = audit(
-                data.labels,
-                probs,
-                detector=detector,
-                detector_options=config.options,
-                class_names=data.class_names,
-                ids=data.ids,
-            )
-    report.metadata["options"]["id_column"] = data.id_column
-    return report, data
+    return run_with_labels(request, keep_label_table=True)
 
 
 def evaluate(config: GateConfig, *, update_baseline: bool = False) -> GateResult:

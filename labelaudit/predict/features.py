@@ -58,3 +58,37 @@ def check_complete(features: np.ndarray, source: str, *, impute: bool) -> None:
     row, col = (int(v[0]) for v in np.nonzero(~finite))
     hint = "" if impute else " (pass --impute to fill missing values with column medians)"
     raise InvalidInputError(f"{source}: row {row}, column {col} is {features[row, col]}{hint}.")
+
+
+def features_to_probabilities(
+    features: Path,
+    labels: Path,
+    *,
+    label_column: str = "label",
+    model: str = "logreg",
+    folds: int = 5,
+    seed: int = 0,
+    impute: bool = False,
+    feature_columns: list[str] | None = None,
+    on_fold=None,
+) -> np.ndarray:
+    """Read features and labels, then cross-validate `model` into out-of-sample N×K
+    probabilities; on_fold(i) is called as each fold finishes."""
+    from labelaudit.io.labels import DEFAULT_ID_COLUMN, read_labels
+    from labelaudit.predict.cross_val import cross_val_probabilities
+
+    label_data = read_labels(labels, label_column=label_column)
+    X = read_features(features, columns=feature_columns, exclude=(label_column, DEFAULT_ID_COLUMN))
+    check_complete(X, str(features), impute=impute)
+    names = label_data.class_names
+    k = len(names) if names else int(label_data.labels.max()) + 1
+    return cross_val_probabilities(
+        X,
+        label_data.labels,
+        num_classes=k,
+        model=model,
+        folds=folds,
+        seed=seed,
+        impute=impute,
+        on_fold=on_fold or (lambda _i: None),
+    )

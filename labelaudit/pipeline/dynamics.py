@@ -1,4 +1,4 @@
-"""audit_dynamics(): the library call behind `labelaudit audit --dynamics`.
+"""Training dynamics: early-learning detectors over per-epoch outputs, a Report out.
 
 Runs one or more early-learning detectors over a training-dynamics record and, when
 out-of-sample probabilities are given too, combines them with confident learning:
@@ -17,72 +17,40 @@ out-of-sample probabilities are given too, combines them with confident learning
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from labelaudit._version import __version__
-from labelaudit.detectors import registry
-from labelaudit.detectors.base import DetectorResult, needs_dynamics
-from labelaudit.errors import ConfigError, InvalidInputError
+from labelaudit.detectors.base import DetectorResult
+from labelaudit.errors import InvalidInputError
 from labelaudit.report import SCHEMA_VERSION, Report, build_columns
 
-DEFAULT_DYNAMICS_DETECTOR = "elr"
 CONFIDENT_LEARNING = "confident_learning"
 
 
-def audit_dynamics(
+def classify_dynamics(
     labels: object,
-    dynamics: object,
+    dynamics,
     *,
-    detectors: Sequence[str] | None = None,
+    detectors: Sequence[tuple[str, type]],
     pred_probs: object = None,
     confident_learning: dict[str, Any] | None = None,
-    kind: str = "auto",
     class_names: list[str] | None = None,
     ids: object = None,
-    inputs: list[dict[str, Any]] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Report:
-    """Audit labels (N,) against per-epoch outputs and return a Report.
-
-    dynamics: a path (E×N×K .npy, directory of per-epoch .npy, .parquet), an E×N×K array, or a
-    labelaudit.dynamics.Dynamics. detectors: names of dynamics detectors, the first one primary
-    (its flags, suggestions and grades fill the main columns); default ['elr']. pred_probs:
-    optional out-of-sample N×K probabilities to combine with (see module docstring).
-    confident_learning: options of the ConfidentLearning detector run on pred_probs (calibrate,
-    min_examples_per_class); its flags are combined as they are, so the ranking and pruning
-    options have no meaning here.
+    """Run dynamics detectors (name, class), the first one primary, over labels (N,) and a
+    labelaudit.dynamics.Dynamics record; pred_probs (N, K), when given, are combined (module
+    docstring). confident_learning: options of the ConfidentLearning run on pred_probs
+    (calibrate, min_examples_per_class). The pipeline has checked the detectors (plan.py).
     """
     from labelaudit.confident._validation import as_label_array
     from labelaudit.dynamics import analyse
-    from labelaudit.dynamics.source import Dynamics, dynamics_from_array, read_dynamics
 
     cl_options = dict(confident_learning or {})
-    if cl_options and pred_probs is None:
-        raise ConfigError(
-            "confident-learning options need pred_probs: without them only the dynamics "
-            "detectors run."
-        )
-    names = list(detectors or [DEFAULT_DYNAMICS_DETECTOR])
-    if len(set(names)) != len(names):
-        raise ConfigError(f"a detector is named twice: {', '.join(names)}.")
-    instances = {}
-    for name in names:
-        cls = registry.load(name)
-        if not needs_dynamics(cls):
-            raise ConfigError(
-                f"detector {name!r} reads one probability matrix, not training dynamics; with "
-                "--dynamics give --pred-probs to combine confident learning instead."
-            )
-        instances[name] = cls()
-    if not isinstance(dynamics, Dynamics):
-        dynamics = (
-            read_dynamics(Path(dynamics), kind=kind)
-            if isinstance(dynamics, (str, Path))
-            else dynamics_from_array(dynamics, kind)
-        )
+    names = [name for name, _ in detectors]
+    instances = {name: cls() for name, cls in detectors}
     if np.ndim(labels) != 1:
         raise InvalidInputError(f"labels must be 1-D, got shape {np.shape(labels)}.")
     y = as_label_array(labels)  # the count and the range are analyse()'s to check
@@ -127,7 +95,7 @@ def audit_dynamics(
             "confident_learning": cl_options,
             "dynamics_kind": dynamics.kind,
         },
-        "inputs": inputs or [],
+        "inputs": [],
         "class_names": class_names,
         "n": len(y),
         "k": dynamics.k,

@@ -1,0 +1,36 @@
+"""Typed evidence: what the loaders hand the detectors, with its shape and dtype checked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Probabilities:
+    """Out-of-sample probabilities N×K: the matrix the detectors read (the members' mean for an
+    ensemble) and each member (one when there is no ensemble). The matrix may be a NumPy array,
+    a memory map, a device array or a cluster matrix (engines/)."""
+
+    matrix: Any
+    members: list[Any]
+    sources: list[str] = field(default_factory=list)  # where each member came from
+    validated: bool = False  # values already checked by the reader (files are, arrays are not)
+
+    @property
+    def n(self) -> int:
+        return int(self.matrix.shape[0])
+
+    @property
+    def k(self) -> int:
+        return int(self.matrix.shape[1])
+
+    @property
+    def ensemble(self) -> list[Any] | None:
+        """The members when there are several, else None."""
+        return self.members if len(self.members) > 1 else None
+
+    @property
+    def source(self) -> str:
+        """The first source, for messages."""
+        return self.sources[0] if self.sources else "pred_probs"

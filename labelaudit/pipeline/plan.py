@@ -1,0 +1,140 @@
+"""Check a request before any large input is read: detectors, evidence, options, engine, outputs.
+
+Every refusal is one sentence (a ConfigError, exit 2 on the command line), so a request that
+cannot work costs nothing: no file is opened beyond its name and nothing is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from labelaudit.confident.methods import CONFIDENT_LEARNING_DEFAULTS
+from labelaudit.detectors import registry
+from labelaudit.detectors.base import EVIDENCE_KINDS, requirements
+from labelaudit.errors import ConfigError
+from labelaudit.pipeline.request import DEFAULT_DETECTOR, ENGINES, AuditRequest
+
+# The options that choose and order confident learning's flags, and those that tune its joint.
+RANKING_AND_PRUNING = ("filter_by", "rank_by", "frac_noise", "num_to_remove_per_class")
+JOINT_TUNING = ("calibrate", "min_examples_per_class")
+# What each engine cannot take yet: input kind -> the reason, said before any work.
+DASK_REFUSES = {
+    "dynamics": "training dynamics",
+    "features": "--features (cross-validate first with `labelaudit predict`)",
+    "device": "--device (the cluster's workers decide where they run)",
+    "in_memory": "--in-memory (the matrix stays on the workers)",
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the pipeline will do: the task, the detector classes in order, the changed options."""
+
+    task: str  # "classification", "multi_label" or "dynamics"
+    detectors: tuple[tuple[str, type], ...]
+    changed_options: dict  # confident-learning options that differ from the defaults
+
+
+def changed_options(options: dict) -> dict:
+    """The confident-learning options that differ from cleanlab's defaults."""
+    unknown = set(options) - set(CONFIDENT_LEARNING_DEFAULTS)
+    if unknown:
+        raise ConfigError(f"unknown confident-learning option {sorted(unknown)[0]!r}.")
+    return {k: v for k, v in options.items() if v != CONFIDENT_LEARNING_DEFAULTS[k]}
+
+
+def check(request: AuditRequest) -> Plan:
+    """The request's plan, or a one-sentence ConfigError."""
+    _check_sources(request)
+    _check_engine(request)
+    detectors = tuple((name, registry.load(name)) for name in request.detector_names)
+    task = _task(request, detectors)
+    changed = changed_options(dict(request.options))
+    _check_options(request, task, detectors[0][0], changed)
+    return Plan(task, detectors, changed)
+
+
+def _check_sources(request: AuditRequest) -> None:
+    if request.features is not None and request.pred_probs:
+        raise ConfigError("give --pred-probs (one or more) or --features, not both.")
+    if not request.given():
+        raise ConfigError(
+            "give out-of-sample probabilities (--pred-probs or --features) or training "
+            "dynamics (--dynamics)."
+        )
+
+
+def _check_engine(request: AuditRequest) -> None:
+    if request.engine not in ENGINES:
+        raise ConfigError(f"--engine must be one of {', '.join(ENGINES)}, got {request.engine!r}.")
+    if request.scheduler is not None and request.engine != "dask":
+        raise ConfigError("--scheduler needs --engine dask.")
+    if request.engine != "dask":
+        return
+    given = {
+        "dynamics": request.dynamics is not None,
+        "features": request.features is not None,
+        "device": request.device != "cpu",
+        "in_memory": request.in_memory,
+    }
+    for kind, present in given.items():
+        if present:
+            raise ConfigError(f"--engine dask does not take {DASK_REFUSES[kind]} yet.")
+
+
+def _task(request: AuditRequest, detectors: tuple[tuple[str, type], ...]) -> str:
+    """Which audit runs, after checking that every detector has the evidence it needs."""
+    names = [name for name, _ in detectors]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"a detector is named twice: {', '.join(names)}.")
+    given = request.given()
+    for name, cls in detectors:
+        needs, _ = requirements(cls)
+        missing = [kind for kind in needs if kind not in given]
+        if missing:
+            raise ConfigError(f"{name} needs {EVIDENCE_KINDS.get(missing[0], missing[0])}.")
+    primary_needs, primary_uses = requirements(detectors[0][1])
+    reads_dynamics = "dynamics" in primary_needs
+    if request.dynamics is not None and not reads_dynamics:
+        raise ConfigError(
+            f"{names[0]} does not read training dynamics; drop --dynamics, or name a dynamics "
+            "detector (`labelaudit detectors` lists them)."
+        )
+    if len(detectors) > 1 and not all("dynamics" in requirements(c)[0] for _, c in detectors):
+        raise ConfigError(
+            "several --detector values need --dynamics (training dynamics), and all of them "
+            "must be dynamics detectors."
+        )
+    if request.multi_label:
+        if reads_dynamics or request.features is not None or names[0] != DEFAULT_DETECTOR:
+            raise ConfigError("--multi-label works with --pred-probs and confident learning only.")
+        return "multi_label"
+    if reads_dynamics:
+        if request.features is not None:
+            raise ConfigError("--dynamics combines with --pred-probs, not with --features.")
+        if "pred_probs" in given and "pred_probs" not in primary_needs + primary_uses:
+            raise ConfigError(f"{names[0]} does not combine with --pred-probs; drop it.")
+        return "dynamics"
+    return "classification"
+
+
+def _check_options(request: AuditRequest, task: str, primary: str, changed: dict) -> None:
+    if task == "dynamics":
+        if any(key in changed for key in RANKING_AND_PRUNING):
+            raise ConfigError(
+                "--filter-by, --rank-by and the pruning options apply to confident_learning "
+                "alone; with --dynamics, confident learning runs with its defaults."
+            )
+        if changed and not request.pred_probs:
+            raise ConfigError(
+                "--no-calibrate and --min-examples-per-class tune confident learning, which "
+                "runs with --dynamics only when --pred-probs is given too."
+            )
+        return
+    if primary != DEFAULT_DETECTOR and changed:
+        raise ConfigError(
+            f"--filter-by, --rank-by and the pruning options apply to confident_learning, "
+            f"not to detector {primary!r}."
+        )
+    if task == "multi_label" and not request.options.get("calibrate", True):
+        raise ConfigError("--no-calibrate does not apply to --multi-label audits.")

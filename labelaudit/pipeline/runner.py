@@ -1,0 +1,160 @@
+"""run(request) -> Report: the whole audit, one way through.
+
+read → validate → evidence → detectors → Report → write. The request is checked first
+(plan.py), so a request that cannot work is refused before any large input is read; the engine
+(engines/) decides only where the passes over the probabilities run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from labelaudit.io.labels import check_inferred_names, check_label_range, check_same_rows
+from labelaudit.pipeline import loaders, provenance
+from labelaudit.pipeline.loaders import labels as label_loader
+from labelaudit.pipeline.observer import SILENT, Observer
+from labelaudit.pipeline.plan import Plan, check
+from labelaudit.pipeline.request import AuditRequest
+
+
+def run(request: AuditRequest, observer: Observer = SILENT) -> Any:
+    """Audit as the request says and return the Report (written to request.outputs.report when
+    set). Bad input raises InvalidInputError, an impossible request ConfigError."""
+    return run_with_labels(request, observer)[0]
+
+
+def run_with_labels(
+    request: AuditRequest, observer: Observer = SILENT, *, keep_label_table: bool = False
+) -> tuple[Any, Any]:
+    """run(), also handing back the labels it read (with their whole table if asked: the gate
+    keys baseline rows by it)."""
+    from labelaudit.engines import select
+    from labelaudit.io.outputs import guard_output
+
+    plan = check(request)
+    out = request.outputs.report
+    if out is not None:
+        guard_output(Path(out), [path for _, path in request.input_files()], suffixes=(".parquet",))
+    engine = select(request.engine, in_memory=request.in_memory, scheduler=request.scheduler)
+    hashes = provenance.InputHashes(request.input_files())
+    try:
+        with engine.session(request.pred_probs):
+            labels = label_loader.load(request, observer, keep_table=keep_label_table)
+            evidence = loaders.load_evidence(request, engine, observer)
+            report = TASKS[plan.task](request, plan, labels, evidence, engine, observer)
+    except BaseException:
+        hashes.cancel()
+        raise
+    provenance.record(report, request, labels, hashes)
+    if out is not None:
+        write(report, request, observer)
+    return report, labels
+
+
+def write(report, request: AuditRequest, observer: Observer = SILENT) -> None:
+    """The report as Parquet, atomically, in row groups of --block-rows."""
+    from labelaudit.io.stream import default_block_rows
+
+    out = Path(request.outputs.report)
+    with observer.stage(f"Writing {out}"):
+        report.to_parquet(
+            out,
+            only_flagged=request.outputs.only_flagged,
+            row_group_size=request.outputs.block_rows or default_block_rows(16),
+        )
+
+
+def _labels_path(request: AuditRequest) -> Path | None:
+    return Path(request.labels) if isinstance(request.labels, (str, Path)) else None
+
+
+def _check_against(request, labels, n: int, k: int, source, unit: str = "rows") -> None:
+    """The labels and the model outputs describe the same N examples and K classes."""
+    path = _labels_path(request)
+    if path is None:  # in-memory labels: the detector's own input check names the mismatch
+        return
+    check_same_rows(path, len(labels.labels), source, n, unit)
+    check_inferred_names(labels.class_names, request.class_names, k, path, source)
+
+
+def _classification(request, plan: Plan, labels, evidence, engine, observer):
+    from labelaudit.pipeline.classification import classify
+
+    probs = evidence["pred_probs"]
+    _check_against(request, labels, probs.n, probs.k, probs.source)
+    path = _labels_path(request)
+    if path is not None:
+        check_label_range(labels.labels, probs.k, path, probs.source)
+    name, _ = plan.detectors[0]
+    confident = name == "confident_learning"
+    with observer.stage(
+        f"Auditing {probs.n:,} examples × {probs.k} classes on {engine.describe()}"
+    ):
+        return classify(
+            labels.labels,
+            probs.matrix,
+            detector=name,
+            **(dict(request.options) if confident else {}),
+            detector_options=dict(request.detector_options) or None,
+            class_names=labels.class_names,
+            ids=labels.ids,
+            members=probs.ensemble,
+            device=request.device,
+        )
+
+
+def _multi_label(request, plan: Plan, labels, evidence, engine, observer):
+    from labelaudit.errors import InvalidInputError
+    from labelaudit.pipeline.multilabel import classify_multilabel
+
+    probs = evidence["pred_probs"]
+    if len(labels.labels) != probs.n:
+        raise InvalidInputError(
+            f"{request.labels} has {len(labels.labels)} label sets but {probs.source} has "
+            f"{probs.n} rows."
+        )
+    path = _labels_path(request)
+    if path is not None:
+        check_inferred_names(labels.class_names, request.class_names, probs.k, path, probs.source)
+    options = {k: v for k, v in request.options.items() if k != "calibrate"}
+    options["filter_by"] = options.get("filter_by") or "prune_by_noise_rate"
+    with observer.stage(f"Auditing {probs.n:,} examples × {probs.k} classes"):
+        return classify_multilabel(
+            labels.labels,
+            probs.matrix,
+            **options,
+            class_names=labels.class_names,
+            ids=labels.ids,
+        )
+
+
+def _dynamics(request, plan: Plan, labels, evidence, engine, observer):
+    from labelaudit.pipeline.dynamics import classify_dynamics
+
+    record = evidence["dynamics"]
+    source = request.dynamics if isinstance(request.dynamics, (str, Path)) else "the dynamics"
+    _check_against(request, labels, record.n, record.k, source, "examples per epoch")
+    probs = evidence.get("pred_probs")
+    epochs = len(record)
+    description = f"Reading {epochs} epochs of {record.n:,} × {record.k}"
+    with observer.progress(description, 2 * epochs) as advance:
+        state = {"done": 0}
+
+        def progress(done: int, total: int) -> None:
+            advance(done - state["done"])
+            state["done"] = done
+
+        return classify_dynamics(
+            labels.labels,
+            record,
+            detectors=plan.detectors,
+            pred_probs=None if probs is None else probs.matrix,
+            confident_learning=plan.changed_options,
+            class_names=labels.class_names,
+            ids=labels.ids,
+            progress=progress,
+        )
+
+
+TASKS = {"classification": _classification, "multi_label": _multi_label, "dynamics": _dynamics}
