@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from labelaudit.io.formats import LABEL_SUFFIXES, check_readable, read_npy, read
 
 DEFAULT_LABEL_COLUMN = "label"
 DEFAULT_ID_COLUMN = "id"
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -146,8 +148,14 @@ def _to_indices(
                 f"{path}: row {row} has label {raw[row]}, which is not an integer class index."
             )
         return raw.astype(np.int64), class_names
-    values = np.asarray(raw, dtype=str)
-    names = sorted(set(values.tolist())) if class_names is None else class_names
+    values = np.char.strip(np.asarray(raw, dtype=str))
+    if class_names is None and _all_integer_like(values):
+        # "2", "10", "9" are class indices, not names to sort as text (10 before 2).
+        return _integer_strings(values, path), None
+    if class_names is None:
+        names = sorted(set(values.tolist()), key=_name_order)
+    else:
+        names = class_names
     index = {name: i for i, name in enumerate(names)}
     known = np.isin(values, names)
     if not known.all():
@@ -159,6 +167,23 @@ def _to_indices(
     uniques, inverse = np.unique(values, return_inverse=True)
     codes = np.array([index[name] for name in uniques.tolist()], dtype=np.int64)
     return codes[inverse], list(names)
+
+
+def _all_integer_like(values: np.ndarray) -> bool:
+    """True when every label is written as an integer ("2", "-1", "10")."""
+    return bool(values.size) and all(_INTEGER.fullmatch(v) for v in set(values.tolist()))
+
+
+def _integer_strings(values: np.ndarray, path: Path) -> np.ndarray:
+    try:
+        return values.astype(np.int64)
+    except (ValueError, OverflowError) as exc:
+        raise InvalidInputError(f"{path}: a label does not fit a 64-bit class index.") from exc
+
+
+def _name_order(name: str):
+    """Integer-like names sort numerically ("2" before "10"), before all other names."""
+    return (0, int(name), "") if _INTEGER.fullmatch(name) else (1, 0, name)
 
 
 def _did_you_mean(word: str, choices) -> str:
