@@ -152,10 +152,7 @@ def _to_indices(
     if class_names is None and _all_integer_like(values):
         # "2", "10", "9" are class indices, not names to sort as text (10 before 2).
         return _integer_strings(values, path), None
-    if class_names is None:
-        names = sorted(set(values.tolist()), key=_name_order)
-    else:
-        names = class_names
+    names = class_names or sorted(set(values.tolist()), key=_name_order)
     index = {name: i for i, name in enumerate(names)}
     known = np.isin(values, names)
     if not known.all():
