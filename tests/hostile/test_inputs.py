@@ -19,7 +19,7 @@ def good(tmp_path):
     given, P, _ = planted(n=200, k=3, seed=1)
     np.save(tmp_path / "labels.npy", given)
     np.save(tmp_path / "probs.npy", P)
-    return tmp_path, given, P
+    return tmp_path
 
 
 # --- decoding: no silent wrong answer -------------------------------------------------------
@@ -90,7 +90,7 @@ CASES = {
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_malformed_file_is_refused(good, case):
-    tmp_path, given, P = good
+    tmp_path = good
     name, corrupt, expected = CASES[case]
     labels, probs = tmp_path / "labels.npy", tmp_path / "probs.npy"
     target = tmp_path / name
@@ -108,8 +108,8 @@ def test_malformed_file_is_refused(good, case):
     ("value", "where"), [(np.nan, "finite"), (np.inf, "finite"), (-0.4, "negative")]
 )
 def test_bad_probability_values_name_the_cell(good, value, where):
-    tmp_path, given, P = good
-    P = P.copy()
+    tmp_path = good
+    P = np.load(tmp_path / "probs.npy")
     P[17, 2] = value
     np.save(tmp_path / "probs.npy", P)
     message = refused(tmp_path, tmp_path / "labels.npy", tmp_path / "probs.npy")
@@ -117,13 +117,15 @@ def test_bad_probability_values_name_the_cell(good, value, where):
 
 
 def test_row_count_mismatch_names_both_files(good):
-    tmp_path, given, P = good
-    np.save(tmp_path / "probs.npy", P[:-3])
-    refused(tmp_path, tmp_path / "labels.npy", tmp_path / "probs.npy", names=("labels.npy", "probs.npy"))
+    tmp_path = good
+    np.save(tmp_path / "probs.npy", np.load(tmp_path / "probs.npy")[:-3])
+    refused(
+        tmp_path, tmp_path / "labels.npy", tmp_path / "probs.npy", names=("labels.npy", "probs.npy")
+    )
 
 
 def test_a_fifo_is_refused_without_blocking(good):
-    tmp_path, given, P = good
+    tmp_path = good
     fifo = tmp_path / "fifo.npy"
     os.mkfifo(fifo)
     res = run_cli("audit", "--labels", tmp_path / "labels.npy", "--pred-probs", fifo,
