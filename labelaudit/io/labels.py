@@ -101,7 +101,21 @@ def table_ids(table, id_column: str | None, path: Path) -> tuple[np.ndarray | No
             f"{path}: no id column {id_column!r}{_did_you_mean(id_column, table.columns)}."
         )
     name = id_column or (DEFAULT_ID_COLUMN if DEFAULT_ID_COLUMN in table.columns else None)
-    return (None, None) if name is None else (table[name].to_numpy(), name)
+    if name is None:
+        return None, None
+    repeated = table[name].duplicated(keep=False).to_numpy()
+    if repeated.any():
+        first, second = (
+            int(r)
+            for r in np.flatnonzero(
+                table[name].eq(table[name].iloc[int(np.argmax(repeated))]).to_numpy()
+            )[:2]
+        )
+        raise InvalidInputError(
+            f"{path}: id column {name!r} repeats {table[name].iloc[first]!r} at rows {first} "
+            f"and {second}; ids must be unique to join the report to the dataset."
+        )
+    return table[name].to_numpy(), name
 
 
 def read_text_labels(path: Path) -> np.ndarray:

@@ -132,3 +132,14 @@ def test_a_fifo_is_refused_without_blocking(good):
                   "--out", tmp_path / "r.parquet", "-q")  # fmt: skip
     assert res.exit_code == 2 and "fifo.npy: not a regular file" in res.stderr
     assert not (tmp_path / "r.parquet").exists()
+
+
+def test_duplicate_ids_are_refused_naming_both_rows(tmp_path):
+    given, P, _ = planted(n=30, k=3)
+    ids = [f"ex{i}" for i in range(30)]
+    ids[21] = "ex4"
+    pd.DataFrame({"id": ids, "label": given}).to_csv(tmp_path / "l.csv", index=False)
+    np.save(tmp_path / "p.npy", P)
+    refused(
+        tmp_path, tmp_path / "l.csv", tmp_path / "p.npy", names=("l.csv", "'ex4'", "rows 4 and 21")
+    )
