@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from labelaudit._version import __version__
@@ -50,4 +52,35 @@ def _root(
 
 
 def main() -> None:
-    app(prog_name="labelaudit")
+    from labelaudit.cli.console import EXIT_BROKEN_PIPE, quiet_broken_pipe
+
+    stdout_before = _stdout_identity()
+    try:
+        app(prog_name="labelaudit")
+    except BrokenPipeError:  # the reader of stdout went away outside a command
+        quiet_broken_pipe()
+        raise SystemExit(EXIT_BROKEN_PIPE) from None
+    except SystemExit as exc:
+        # On EPIPE (`labelaudit audit --help | head`) click wraps sys.stdout and rich points
+        # fd 1 at /dev/null, and both exit 1; report that as a broken pipe. SIGPIPE stays
+        # ignored, so Dask's sockets still see EPIPE as an error instead of killing the process.
+        if exc.code == 1 and _stdout_was_broken(stdout_before):
+            quiet_broken_pipe()
+            raise SystemExit(EXIT_BROKEN_PIPE) from None
+        raise
+
+
+def _stdout_identity() -> tuple[int, int] | None:
+    import os
+
+    try:
+        info = os.fstat(1)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _stdout_was_broken(before: tuple[int, int] | None) -> bool:
+    from click.utils import PacifyFlushWrapper
+
+    return isinstance(sys.stdout, PacifyFlushWrapper) or _stdout_identity() != before

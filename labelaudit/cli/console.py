@@ -15,6 +15,7 @@ from labelaudit.errors import LabelAuditError
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for `cmd | head`
 
 out = Console(soft_wrap=True)  # results; rich honours NO_COLOR and plain pipes
 err = Console(stderr=True, soft_wrap=True)  # progress, warnings, errors
@@ -42,6 +43,9 @@ def handled(*, debug: bool = False, quiet: bool = False) -> Iterator[None]:
                 raise
             err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
             raise typer.Exit(EXIT_BAD_INPUT) from None
+        except BrokenPipeError:
+            quiet_broken_pipe()
+            raise typer.Exit(EXIT_BROKEN_PIPE) from None
         except KeyboardInterrupt:
             err.print("[red]interrupted[/]: no report was written.")
             raise typer.Exit(130) from None
@@ -56,6 +60,19 @@ def handled(*, debug: bool = False, quiet: bool = False) -> Iterator[None]:
                 highlight=False,
             )
             raise typer.Exit(EXIT_INTERNAL) from None
+
+
+def quiet_broken_pipe() -> None:
+    """The reader of stdout went away (`labelaudit ... --json | head`): point stdout at
+    /dev/null so the interpreter's final flush does not print a second BrokenPipeError."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 @contextlib.contextmanager

@@ -18,7 +18,7 @@ def gate_command(
         Path | None,
         typer.Option(
             metavar="PATH",
-            help="pyproject.toml with [tool.labelaudit], or labelaudit.toml.",
+            help="pyproject.toml with \\[tool.labelaudit], or labelaudit.toml.",  # \\[ is not markup
             show_default="found in the current directory or its parents",
         ),
     ] = None,
@@ -35,7 +35,7 @@ def gate_command(
 ) -> None:
     """Fail a commit or CI run when label quality drops (for pre-commit and CI).
 
-    Audits the labels configured in [tool.labelaudit] and fails when issues that are not in the
+    Audits the labels configured in \\[tool.labelaudit] and fails when issues that are not in the
     baseline break a limit: max_issue_fraction, max_new_issues, max_class_issue_fraction
     (docs/gate.md).
 

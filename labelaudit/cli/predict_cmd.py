@@ -144,8 +144,11 @@ def predict_command(
         with atomic_path(out) as tmp, tmp.open("wb") as fh:
             np.save(fh, probs)
         if not quiet:
+            from rich.markup import escape
+
             console.out.print(
-                f"Wrote {probs.shape[0]:,} × {probs.shape[1]} probabilities to [bold]{out}[/]"
+                f"Wrote {probs.shape[0]:,} × {probs.shape[1]} probabilities to "
+                f"[bold]{escape(str(out))}[/]"
             )
 
 

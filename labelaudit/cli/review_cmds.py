@@ -29,6 +29,16 @@ IdColumn = Annotated[
 ]
 
 
+def _image_root(image_root: Path | None, dataset: Path | None) -> Path | None:
+    from labelaudit.errors import InvalidInputError
+
+    if image_root is not None:
+        if not image_root.is_dir():
+            raise InvalidInputError(f"--image-root {image_root}: not a directory.")
+        return image_root.resolve()
+    return None if dataset is None else dataset.resolve().parent
+
+
 def report_command(
     report: ReportPath,
     html_out: Annotated[
@@ -54,6 +64,16 @@ def report_command(
         str | None,
         typer.Option(
             help="Dataset column of text to show.", show_default="detected: text, sentence..."
+        ),
+    ] = None,
+    image_root: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="DIR",
+            file_okay=False,
+            help="Embed images only from DIR or below (relative paths are read from DIR); "
+            "images named outside it are listed as not embedded.",
+            show_default="the folder of the --dataset file",
         ),
     ] = None,
     max_rows: Annotated[
@@ -107,7 +127,7 @@ def report_command(
             page = html.render(
                 loaded,
                 dataset=rows,
-                dataset_dir=None if dataset is None else dataset.resolve().parent,
+                dataset_dir=_image_root(image_root, dataset),
                 image_column=image_column,
                 text_column=text_column,
                 max_rows=max_rows,

@@ -49,7 +49,7 @@ def read_table(path: Path, suffix: str, columns: list[str] | None = None):
 
     try:
         if suffix == ".csv":
-            return pd.read_csv(path)
+            return drop_pandas_index(pd.read_csv(path))
         import pyarrow.parquet as pq
 
         return pq.read_table(path, columns=columns).to_pandas()
@@ -61,6 +61,17 @@ def read_table(path: Path, suffix: str, columns: list[str] | None = None):
                 f"{path}: not a readable Parquet file ({_first_line(exc)})."
             ) from exc
         raise
+
+
+def drop_pandas_index(table):
+    """Drop the unnamed first column that DataFrame.to_csv writes for the index by default.
+
+    pandas names an empty header cell "Unnamed: 0"; read as data it would become a class
+    column of the probabilities or shift every other column.
+    """
+    if len(table.columns) and str(table.columns[0]).startswith("Unnamed: 0"):
+        return table.iloc[:, 1:]
+    return table
 
 
 def read_npy(path: Path, *, mmap: bool = False):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from labelaudit.io.formats import LABEL_SUFFIXES, check_readable, read_npy, read
 
 DEFAULT_LABEL_COLUMN = "label"
 DEFAULT_ID_COLUMN = "id"
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,21 @@ def table_ids(table, id_column: str | None, path: Path) -> tuple[np.ndarray | No
             f"{path}: no id column {id_column!r}{_did_you_mean(id_column, table.columns)}."
         )
     name = id_column or (DEFAULT_ID_COLUMN if DEFAULT_ID_COLUMN in table.columns else None)
-    return (None, None) if name is None else (table[name].to_numpy(), name)
+    if name is None:
+        return None, None
+    repeated = table[name].duplicated(keep=False).to_numpy()
+    if repeated.any():
+        first, second = (
+            int(r)
+            for r in np.flatnonzero(
+                table[name].eq(table[name].iloc[int(np.argmax(repeated))]).to_numpy()
+            )[:2]
+        )
+        raise InvalidInputError(
+            f"{path}: id column {name!r} repeats {table[name].iloc[first]!r} at rows {first} "
+            f"and {second}; ids must be unique to join the report to the dataset."
+        )
+    return table[name].to_numpy(), name
 
 
 def read_text_labels(path: Path) -> np.ndarray:
@@ -146,8 +162,11 @@ def _to_indices(
                 f"{path}: row {row} has label {raw[row]}, which is not an integer class index."
             )
         return raw.astype(np.int64), class_names
-    values = np.asarray(raw, dtype=str)
-    names = sorted(set(values.tolist())) if class_names is None else class_names
+    values = np.char.strip(np.asarray(raw, dtype=str))
+    if class_names is None and _all_integer_like(values):
+        # "2", "10", "9" are class indices, not names to sort as text (10 before 2).
+        return _integer_strings(values, path), None
+    names = class_names or sorted(set(values.tolist()), key=_name_order)
     index = {name: i for i, name in enumerate(names)}
     known = np.isin(values, names)
     if not known.all():
@@ -159,6 +178,23 @@ def _to_indices(
     uniques, inverse = np.unique(values, return_inverse=True)
     codes = np.array([index[name] for name in uniques.tolist()], dtype=np.int64)
     return codes[inverse], list(names)
+
+
+def _all_integer_like(values: np.ndarray) -> bool:
+    """True when every label is written as an integer ("2", "-1", "10")."""
+    return bool(values.size) and all(_INTEGER.fullmatch(v) for v in set(values.tolist()))
+
+
+def _integer_strings(values: np.ndarray, path: Path) -> np.ndarray:
+    try:
+        return values.astype(np.int64)
+    except (ValueError, OverflowError) as exc:
+        raise InvalidInputError(f"{path}: a label does not fit a 64-bit class index.") from exc
+
+
+def _name_order(name: str):
+    """Integer-like names sort numerically ("2" before "10"), before all other names."""
+    return (0, int(name), "") if _INTEGER.fullmatch(name) else (1, 0, name)
 
 
 def _did_you_mean(word: str, choices) -> str:

@@ -9,6 +9,7 @@ The flagged rows travel as JSON inside the page and are rendered by a small scri
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import json
 import mimetypes
@@ -44,6 +45,22 @@ def guess_column(dataset, candidates: tuple[str, ...], *, images: bool) -> str |
         if not images:
             return column
     return None
+
+
+OUTSIDE_NOTE = "(not embedded: outside the dataset folder)"
+
+
+def confined_image(raw: Path, root: Path | None) -> Path | None:
+    """The image file that raw names, only when it lies in root or below (symlinks resolved).
+
+    The page embeds file contents, so a dataset cell such as /etc/passwd or ../secret must not
+    pull in files the user never meant to publish. Without a root nothing is embedded.
+    """
+    if root is None:
+        return None
+    base = Path(root).resolve()
+    path = (raw if raw.is_absolute() else base / raw).resolve()
+    return path if path.is_relative_to(base) else None
 
 
 def image_data_uri(path: Path) -> str | None:
@@ -83,7 +100,7 @@ def render(
         "has_grade": "grade" in cols,
         "has_id": "id" in cols,
     }
-    data_json = json.dumps(payload, default=_jsonable).replace("</", "<\\/")
+    data_json = script_json(payload)
     parts = [
         _header(summary, report, title),
         _per_class(summary["per_class"]),
@@ -92,6 +109,7 @@ def render(
         _table_shell(len(order), len(shown)),
     ]
     return _PAGE.format(
+        csp=html.escape(content_security_policy(), quote=True),
         title=html.escape(title),
         style=_STYLE,
         body="\n".join(p for p in parts if p),
@@ -134,9 +152,9 @@ def _table_rows(report, shown, dataset, dataset_dir, image_column, text_column) 
             item["text"] = str(dataset[text_column].iloc[i])
         if dataset is not None and image_column is not None:
             raw = Path(str(dataset[image_column].iloc[i]))
-            path = raw if raw.is_absolute() or dataset_dir is None else dataset_dir / raw
-            item["image"] = image_data_uri(path)
-            item["image_name"] = raw.name
+            path = confined_image(raw, dataset_dir)
+            item["image"] = None if path is None else image_data_uri(path)
+            item["image_name"] = raw.name if path is not None else f"{raw.name} {OUTSIDE_NOTE}"
         rows.append(item)
     return rows
 
@@ -279,6 +297,36 @@ def _table_shell(total: int, shown: int) -> str:
     )
 
 
+# Inside <script>, "<!--", "<script" and "</script" change how the HTML parser reads the rest of
+# the page, and U+2028/2029 end a JavaScript line in older engines; none of them survive this.
+_SCRIPT_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+
+
+def script_json(payload: Any) -> str:
+    """JSON safe to place between <script> tags: still valid JSON, with no markup characters."""
+    text = json.dumps(payload, default=_jsonable)
+    return text.translate(str.maketrans(_SCRIPT_ESCAPES))
+
+
+def content_security_policy() -> str:
+    """Nothing from the network, no inline handlers: only the page's own script and style run."""
+
+    def sha(text: str) -> str:
+        digest = hashlib.sha256(text.encode("utf-8")).digest()
+        return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+
+    return (
+        f"default-src 'none'; script-src {sha(_SCRIPT)}; style-src {sha(_STYLE)}; "
+        "style-src-attr 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+    )
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
@@ -288,6 +336,7 @@ def _jsonable(value: Any) -> Any:
 _PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="{csp}">
 <title>{title}</title><style>{style}</style></head>
 <body>{body}
 <script type="application/json" id="report-data">{data}</script>
