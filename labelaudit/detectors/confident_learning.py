@@ -7,6 +7,8 @@ from typing import ClassVar
 import numpy as np
 
 from labelaudit.confident._blocks import row_blocks
+from labelaudit.confident.adaptive import adaptive_mask
+from labelaudit.confident.ensemble import member_confident_joint
 from labelaudit.confident.filter import ConfidentAnalysis, issue_mask
 from labelaudit.confident.latent import estimate_latent
 from labelaudit.confident.rank import scores_for
@@ -44,27 +46,55 @@ def noise_posterior_suggestion(labels: np.ndarray, pred_probs, joint: np.ndarray
 
 
 class ConfidentLearning:
-    """Flags with a filter_by method, scores and ranks with a rank_by method (cleanlab's defaults)."""
+    """Flags with a filter_by method, scores and ranks with a rank_by method.
+
+    Contract for callers (the audit pipeline):
+
+    - filter_by=None is labelaudit's adaptive default (confident/adaptive.py,
+      docs/default-rule.md): the confident joint is the mean of the members' calibrated joints when
+      `members` (each an (N, K) matrix; pred_probs is their mean) are given, suggestions use the
+      noise posterior, and the flag count comes from the mixture rule, with cleanlab's
+      prune_by_noise_rate set as its fallback. The decision is in details["default_rule"].
+    - Any explicit filter_by gives exactly cleanlab 2.9's find_label_issues answer on pred_probs.
+    - Pass filter_by=None only when the user gave none of cleanlab's options. As a guard, a
+      non-default frac_noise, num_to_remove_per_class, min_examples_per_class, calibrate=False,
+      rank_by or confident_joint also switches the rule off (prune_by_noise_rate, exactly
+      cleanlab's), so an explicit option can never be overridden by the rule.
+    """
 
     name: ClassVar[str] = "confident_learning"
     summary: ClassVar[str] = (
         "Confident learning (Northcutt et al.): per-class thresholds, confident joint, pruning; "
-        "exactly cleanlab 2.9's find_label_issues."
+        "any explicit filter_by is exactly cleanlab 2.9's find_label_issues, none is labelaudit's "
+        "adaptive default."
     )
 
     def __init__(
         self,
         *,
-        filter_by: str = "prune_by_noise_rate",
+        filter_by: str | None = None,
         rank_by: str = "self_confidence",
         frac_noise: float = 1.0,
         num_to_remove_per_class: list[int] | None = None,
         min_examples_per_class: int = 1,
         calibrate: bool = True,
         confident_joint: np.ndarray | None = None,
-        suggestion: str = "argmax",
+        suggestion: str | None = None,
+        members: list[np.ndarray] | None = None,
     ) -> None:
-        self.filter_by = filter_by
+        explicit = (
+            rank_by != "self_confidence"
+            or frac_noise != 1.0
+            or num_to_remove_per_class is not None
+            or min_examples_per_class != 1
+            or not calibrate
+            or confident_joint is not None
+        )
+        self.adaptive = filter_by is None and not explicit
+        self.filter_by = filter_by or "prune_by_noise_rate"
+        self.members = members if members is not None and len(members) > 1 else None
+        if suggestion is None:
+            suggestion = "noise_posterior" if self.adaptive else "argmax"
         self.rank_by = rank_by
         self.frac_noise = frac_noise
         self.num_to_remove_per_class = num_to_remove_per_class
@@ -84,6 +114,8 @@ class ConfidentLearning:
         # compute_confident_joint(calibrate=False) to find_label_issues.
         if self.confident_joint is not None:
             joint = np.asarray(self.confident_joint)
+        elif self.adaptive and self.members is not None:
+            joint = member_confident_joint(labels, self.members)
         else:
             joint = calibrated if self.calibrate else analysis.raw_joint()
         mask = issue_mask(
@@ -94,6 +126,11 @@ class ConfidentLearning:
             min_examples_per_class=self.min_examples_per_class,
             confident_joint=joint if self.filter_by in PRUNING_METHODS else None,
         )
+        rule = None
+        if self.adaptive:
+            candidates = (analysis.stats.argmax != labels) & ~analysis.given_is_argmax()
+            mask, rule = adaptive_mask(labels, analysis.self_confidence, candidates, mask, joint)
+            rule["joint"] = "member_average" if self.members is not None else "pred_probs"
         raw_scores = scores_for(labels, pred_probs, self.rank_by)  # P's dtype, as cleanlab's
         flagged = np.flatnonzero(mask)
         # Scores depend on their own row only, so the flagged rows' scores are these very
@@ -105,12 +142,15 @@ class ConfidentLearning:
             suggested[flagged] = noise_posterior_suggestion(
                 labels[flagged], _Rows(pred_probs, flagged), joint
             )
+        details = _details(calibrated, noise_matrix, analysis.thresholds)
+        if rule is not None:
+            details["default_rule"] = rule
         return DetectorResult(
             label_quality=raw_scores.astype(np.float64),
             is_label_issue=mask,
             suggested_label=suggested,
             ranking=ranking,
-            details=_details(calibrated, noise_matrix, analysis.thresholds),
+            details=details,
         )
 
 
