@@ -131,12 +131,34 @@ def test_no_calibrate_switches_the_rule_off():
     )
 
 
+def test_ensemble_whose_average_loses_the_members_evidence_uses_their_joint():
+    """Members that disagree average into unconfident rows: the average's own issue count
+    falls far below every member's, and the members' mean joint is used instead."""
+    labels, _, P = strong_model_case(6, n=3000)
+    rng = np.random.default_rng(6)
+    members = []
+    for _ in range(3):
+        noise = rng.dirichlet(np.ones(P.shape[1]), len(P))
+        members.append(0.5 * P + 0.5 * noise[:, rng.permutation(P.shape[1])])
+    result = ConfidentLearning(members=members).detect(labels, np.mean(members, axis=0))
+    ensemble = result.details["default_rule"]["evidence"]["ensemble"]
+    if ensemble["joint"] == "member_average":
+        assert ensemble["averaged_issue_count"] < min(ensemble["member_issue_counts"]) or (
+            ensemble["averaged_issue_count"] > max(ensemble["member_issue_counts"])
+        )
+    else:
+        spread = 2 * ensemble["member_stderr"]
+        assert abs(ensemble["averaged_issue_count"] - ensemble["member_mean"]) <= spread
+
+
 def test_decision_record_is_json_and_names_its_evidence():
     labels, _, P = strong_model_case(4, n=2000)
     members = [P, np.roll(P, 1, axis=0) * 0.2 + P * 0.8]
     result = ConfidentLearning(members=members).detect(labels, np.mean(members, axis=0))
     rule = json.loads(json.dumps(result.details["default_rule"]))
-    assert rule["joint"] == "member_average"
+    ensemble = rule["evidence"]["ensemble"]
+    assert len(ensemble["member_issue_counts"]) == 2
+    assert rule["joint"] == ensemble["joint"] in ("pred_probs", "member_average")
     assert rule["num_flagged"] == int(result.is_label_issue.sum())
     for key in (
         "separation_ashman_d",

@@ -8,10 +8,11 @@ import numpy as np
 
 from labelaudit.confident._blocks import row_blocks
 from labelaudit.confident.adaptive import adaptive_mask
-from labelaudit.confident.ensemble import member_confident_joint
+from labelaudit.confident.ensemble import member_joints
 from labelaudit.confident.filter import ConfidentAnalysis, issue_mask
 from labelaudit.confident.latent import estimate_latent
 from labelaudit.confident.rank import scores_for
+from labelaudit.confident.rounding import round_preserving_row_totals
 from labelaudit.detectors.base import DetectorResult
 from labelaudit.methods import PRUNING_METHODS
 
@@ -43,6 +44,38 @@ def noise_posterior_suggestion(labels: np.ndarray, pred_probs, joint: np.ndarray
             choice[no_evidence] = block[no_evidence].argmax(axis=1)
         best[rows] = choice
     return best
+
+
+# How many standard errors of the members' mean issue count the averaged probabilities' count
+# may differ by before the average is judged to have lost the members' evidence (~95%).
+ENSEMBLE_Z = 2.0
+
+
+def ensemble_joint(labels: np.ndarray, members: list, averaged_joint: np.ndarray):
+    """The joint to prune an ensemble with, and the evidence for the choice.
+
+    Each member's calibrated confident joint estimates the number of wrong labels, n − trace.
+    When the averaged probabilities' estimate lies within ENSEMBLE_Z standard errors of the
+    members' mean, averaging kept their evidence and cleanlab's joint of the average is used;
+    otherwise (models that disagree average into unconfident rows) the members' mean joint is.
+    """
+    joints = member_joints(labels, members)
+    n = len(labels)
+    counts = np.array([n - np.trace(j) for j in joints], dtype=np.float64)
+    mean = float(counts.mean())
+    stderr = float(counts.std(ddof=1) / np.sqrt(len(counts)))
+    averaged = float(n - np.trace(averaged_joint))
+    consistent = abs(averaged - mean) <= ENSEMBLE_Z * stderr
+    evidence = {
+        "member_issue_counts": counts.tolist(),
+        "member_mean": round(mean, 2),
+        "member_stderr": round(stderr, 2),
+        "averaged_issue_count": averaged,
+        "joint": "pred_probs" if consistent else "member_average",
+    }
+    if consistent:
+        return averaged_joint, evidence
+    return round_preserving_row_totals(np.mean(joints, axis=0)), evidence
 
 
 class ConfidentLearning:
@@ -112,10 +145,11 @@ class ConfidentLearning:
         calibrated = analysis.calibrated_joint()
         # --no-calibrate: prune with the raw confident joint, as a cleanlab user would by passing
         # compute_confident_joint(calibrate=False) to find_label_issues.
+        ensemble_evidence = None
         if self.confident_joint is not None:
             joint = np.asarray(self.confident_joint)
         elif self.adaptive and self.members is not None:
-            joint = member_confident_joint(labels, self.members)
+            joint, ensemble_evidence = ensemble_joint(labels, self.members, calibrated)
         else:
             joint = calibrated if self.calibrate else analysis.raw_joint()
         mask = issue_mask(
@@ -130,7 +164,10 @@ class ConfidentLearning:
         if self.adaptive:
             candidates = (analysis.stats.argmax != labels) & ~analysis.given_is_argmax()
             mask, rule = adaptive_mask(labels, analysis.self_confidence, candidates, mask, joint)
-            rule["joint"] = "member_average" if self.members is not None else "pred_probs"
+            rule["joint"] = "pred_probs"
+            if ensemble_evidence is not None:
+                rule["joint"] = ensemble_evidence["joint"]
+                rule["evidence"]["ensemble"] = ensemble_evidence
         raw_scores = scores_for(labels, pred_probs, self.rank_by)  # P's dtype, as cleanlab's
         flagged = np.flatnonzero(mask)
         # Scores depend on their own row only, so the flagged rows' scores are these very
