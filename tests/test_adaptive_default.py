@@ -169,3 +169,14 @@ def test_decision_record_is_json_and_names_its_evidence():
         "mixture",
     ):
         assert key in rule["evidence"]
+
+
+def test_terminal_summary_states_the_decision_in_one_line():
+    from labelaudit.cli.render import default_rule_line
+
+    labels, _, P = strong_model_case(3)
+    rule = ConfidentLearning().detect(labels, P).details["default_rule"]
+    line = default_rule_line(rule)
+    assert "\n" not in line
+    assert f"{rule['num_flagged']:,} flagged" in line
+    assert ("mixture separated" in line) == (rule["decision"] == "mixture")
