@@ -131,6 +131,8 @@ class Report:
         if "onset_epoch_per_class" in details:
             extra["onset_epoch_per_class"] = details["onset_epoch_per_class"]
             extra["warnings"] = details.get("warnings", [])
+        if details.get("default_rule"):
+            extra["default_rule"] = details["default_rule"]
         return {
             "labelaudit_version": self.metadata.get("labelaudit_version"),
             "detector": self.metadata.get("detector"),

@@ -42,8 +42,17 @@ def test_report_matches_library(files):
         "issue_rank",
     ]
     assert df["row"].tolist() == list(range(len(labels)))
-    mask = labelaudit.find_label_issues(labels, P)
-    ranked = labelaudit.find_label_issues(labels, P, return_indices_ranked_by="self_confidence")
+    # The default is labelaudit's adaptive rule (docs/default-rule.md): the CLI gives exactly the
+    # library's answer; its flags are either cleanlab's set or the mixture's, ranked by cleanlab's
+    # self-confidence.
+    library = labelaudit.audit(labels, P)
+    mask = library.columns["is_label_issue"]
+    scores = labelaudit.get_label_quality_scores(labels, P)
+    flagged = np.flatnonzero(mask)
+    ranked = flagged[np.argsort(scores[flagged])]
+    rule = library.metadata["details"]["default_rule"]
+    if rule["decision"] == "prune_by_noise_rate":
+        assert np.array_equal(mask, labelaudit.find_label_issues(labels, P))
     assert np.array_equal(df["is_label_issue"].to_numpy(), mask)
     assert df.loc[df.is_label_issue].sort_values("issue_rank")["row"].tolist() == ranked.tolist()
     assert df["issue_rank"].isna().sum() == len(labels) - mask.sum()
@@ -54,6 +63,7 @@ def test_report_matches_library(files):
     suggested = df["suggested_label"].to_numpy()
     assert np.array_equal(suggested[~mask], P.argmax(axis=1)[~mask])
     joint = labelaudit.compute_confident_joint(labels, P)
+    assert np.array_equal(suggested, library.columns["suggested_label"])
     assert np.array_equal(suggested[mask], noise_posterior_suggestion(labels[mask], P[mask], joint))
     assert np.all(suggested[mask] != labels[mask])
     assert np.array_equal(df["suggestion_confidence"].to_numpy(), P[np.arange(len(P)), suggested])
@@ -138,8 +148,9 @@ def test_json_summary(files):
     out = tmp / "r.parquet"
     res = run_audit(tmp / "labels.npy", tmp / "probs.npy", out, "--json")
     summary = json.loads(res.stdout)
-    mask = labelaudit.find_label_issues(labels, P)
+    mask = labelaudit.audit(labels, P).columns["is_label_issue"]
     assert summary["num_issues"] == int(mask.sum())
+    assert summary["default_rule"]["decision"] in ("mixture", "prune_by_noise_rate")
     assert summary["report"] == str(out)
     assert sum(c["flagged"] for c in summary["per_class"]) == int(mask.sum())
     assert len(summary["top_issues"]) == 10
@@ -187,9 +198,13 @@ def test_default_ensemble_audit_counts_issues_from_each_member(tmp_path):
     mean = np.mean(np.stack([P1, P2]), axis=0)
     joint = member_confident_joint(labels, [P1, P2])
     assert joint.sum(axis=1).tolist() == np.bincount(labels).tolist()
-    expected = labelaudit.find_label_issues(labels, mean, confident_joint=joint)
-    assert np.array_equal(pd.read_parquet(out)["is_label_issue"], expected)
-    assert json.loads(res.stdout)["options"]["joint"] == "member_average"
+    library = labelaudit.audit(labels, mean, members=[P1, P2])
+    assert np.array_equal(pd.read_parquet(out)["is_label_issue"], library.columns["is_label_issue"])
+    rule = json.loads(res.stdout)["default_rule"]
+    assert json.loads(res.stdout)["options"]["joint"] == rule["joint"]
+    if rule["joint"] == "member_average" and rule["decision"] == "prune_by_noise_rate":
+        expected = labelaudit.find_label_issues(labels, mean, confident_joint=joint)
+        assert np.array_equal(library.columns["is_label_issue"], expected)
 
 
 def test_logits_are_softmaxed(tmp_path):
@@ -210,8 +225,11 @@ def test_logits_are_softmaxed(tmp_path):
     )
     assert res.exit_code == 0, res.stderr
     df = pd.read_parquet(out)
-    assert np.allclose(df["suggestion_confidence"], P.max(axis=1), atol=1e-12)
-    assert df["is_label_issue"].sum() == labelaudit.find_label_issues(labels, P).sum()
+    library = labelaudit.audit(labels, P)
+    assert np.allclose(
+        df["suggestion_confidence"], library.columns["suggestion_confidence"], atol=1e-12
+    )
+    assert df["is_label_issue"].sum() == library.num_issues
 
 
 def test_tables_with_names_ids_and_list_columns(tmp_path):
@@ -230,7 +248,8 @@ def test_tables_with_names_ids_and_list_columns(tmp_path):
         assert df["id"].iloc[5] == "img0005"
         assert df["given_name"].tolist() == names[labels].tolist()
         assert df["suggested_name"].tolist() == names[df["suggested_label"]].tolist()
-        assert np.array_equal(df["is_label_issue"], labelaudit.find_label_issues(labels, P))
+        expected = labelaudit.audit(labels, P).columns["is_label_issue"]
+        assert np.array_equal(df["is_label_issue"], expected)
         assert "cat" in res.stdout
 
 
@@ -291,9 +310,7 @@ def test_python_dash_m_runs_the_cli(files):
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["num_issues"] == int(
-        labelaudit.find_label_issues(labels, P).sum()
-    )
+    assert json.loads(done.stdout)["num_issues"] == labelaudit.audit(labels, P).num_issues
 
 
 def test_help_does_not_import_heavy_libraries():

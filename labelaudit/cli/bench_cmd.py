@@ -163,74 +163,76 @@ def _run(
 def quality_command(
     data: Annotated[
         Path,
-        typer.Option(help="Benchmark folder: DATASET/given_labels.npy, pred_probs/*.npy, truth."),
+        typer.Option(
+            help="Benchmark folder: DATASET/given_labels.npy, pred_probs/*.npy, truth. "
+            "Skipped when the default folder is absent."
+        ),
     ] = Path("../shared/data"),
+    seeds: Annotated[
+        str, typer.Option(help="Comma-separated seeds of the generated families.")
+    ] = "0",
     json_output: Json = False,
     debug: Debug = False,
 ) -> None:
-    """Compare labelaudit's default audit with cleanlab's default find_label_issues on data
-    with known label errors: precision, recall, F1, average precision of the scores and, where
-    true labels are known, how often the suggestion for a caught error is the true label.
+    """Compare labelaudit's adaptive default with cleanlab's default and every cleanlab
+    filter_by option on families with known label errors: the shared sets (single models and
+    the ensemble) and generated scikit-learn families. Mean F1, precision, recall and AP per
+    family; * marks the best cleanlab option in hindsight.
 
     Example:
 
-        labelaudit bench quality --data ../shared/data
+        labelaudit bench quality --data ../shared/data --seeds 0,1
     """
     with console.handled(debug=debug):
         import json
 
         from rich.table import Table
 
-        from labelaudit.bench.quality import evaluate, means
-        from labelaudit.errors import InvalidInputError
+        from labelaudit.bench.quality import CLEANLAB, LABELAUDIT, evaluate
+        from labelaudit.confident.methods import FILTER_METHODS
+        from labelaudit.errors import ConfigError, InvalidInputError
 
+        try:
+            seed_list = [int(s) for s in seeds.split(",") if s.strip()]
+        except ValueError as exc:
+            raise ConfigError(f"--seeds must be integers like 0,1, got {seeds!r}.") from exc
+        data_dir: Path | None = data
         if not data.is_dir():
-            raise InvalidInputError(f"--data {data}: no such folder.")
+            if data != Path("../shared/data"):
+                raise InvalidInputError(f"--data {data}: no such folder.")
+            data_dir = None
         with console.err.status("Evaluating"):
-            rows = evaluate(data)
-        summary = means(rows)
+            rows = evaluate(data_dir, seed_list)
         if json_output:
-            payload = {"rows": [r.as_dict() for r in rows], "means": summary}
-            console.out.print_json(json.dumps(payload))
+            console.out.print_json(json.dumps({"families": [r.as_dict() for r in rows]}))
             return
-        table = Table(title="Default audits: cleanlab → labelaudit", title_justify="left")
-        for col in (
-            "dataset",
-            "model",
-            "errors",
-            "flagged",
-            "precision",
-            "recall",
-            "F1",
-            "AP",
-            "relabel",
-        ):
-            table.add_column(col, justify="left" if col in ("dataset", "model") else "right")
+        methods = (LABELAUDIT, CLEANLAB, *FILTER_METHODS)
+        table = Table(title="Mean F1 per family (* best cleanlab option)", title_justify="left")
+        for col in ("family", "cases", "errors", *methods):
+            table.add_column(col, justify="left" if col == "family" else "right")
         for r in rows:
-            a, b = r.cleanlab, r.labelaudit
-            relabel = (
-                "–"
-                if a.relabel_accuracy is None
-                else f"{a.relabel_accuracy:.3f} → {b.relabel_accuracy:.3f}"
-            )
-            table.add_row(
-                r.dataset,
-                r.model,
-                str(r.errors),
-                f"{a.flagged} → {b.flagged}",
-                f"{a.precision:.3f} → {b.precision:.3f}",
-                f"{a.recall:.3f} → {b.recall:.3f}",
-                f"{a.f1:.3f} → {b.f1:.3f}",
-                f"{a.average_precision:.3f} → {b.average_precision:.3f}",
-                relabel,
-            )
+            best = r.best_option
+            cells = [f"{r.scores[m].f1:.3f}" + ("*" if m == best else "") for m in methods]
+            table.add_row(r.family, str(r.cases), f"{r.errors:.0f}", *cells)
         console.out.print(table)
-        for dataset, sides in summary.items():
-            parts = [
-                f"{key} {sides['cleanlab'][key]:.3f} → {sides['labelaudit'][key]:.3f}"
-                for key in sides["cleanlab"]
-            ]
-            console.out.print(f"mean, {dataset}: " + "; ".join(parts))
+        table = Table(title="labelaudit vs cleanlab default", title_justify="left")
+        for col in ("family", "method", "flagged", "precision", "recall", "F1", "AP", "rule"):
+            table.add_column(col, justify="left" if col in ("family", "method") else "right")
+        for r in rows:
+            for m in (LABELAUDIT, CLEANLAB):
+                s = r.scores[m]
+                rule = ",".join(sorted(set(r.decisions))) if m == LABELAUDIT else ""
+                table.add_row(
+                    r.family,
+                    m,
+                    f"{s.flagged:.0f}",
+                    f"{s.precision:.3f}",
+                    f"{s.recall:.3f}",
+                    f"{s.f1:.3f}",
+                    f"{s.average_precision:.3f}",
+                    rule,
+                )
+        console.out.print(table)
 
 
 @bench_app.command("early")

@@ -24,6 +24,8 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
         f"({summary['issue_fraction']:.1%}) — detector {summary['detector']}, "
         f"{summary['k']} classes"
     )
+    if summary.get("default_rule"):
+        console.print(default_rule_line(summary["default_rule"]))
     if "grades" in summary:
         grades = summary["grades"]
         console.print(
@@ -43,6 +45,23 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
         console.print(_noise_table(summary["noise_matrix"], summary["per_class"]))
     elif summary.get("largest_flips"):
         console.print(_flips_table(summary["largest_flips"], summary["per_class"]))
+
+
+def default_rule_line(rule: dict[str, Any]) -> str:
+    """One line: what labelaudit's adaptive default decided, and the evidence it rests on."""
+    ev = rule["evidence"]
+    why = (
+        f"self-confidence mixture separated (Ashman's D {ev['separation_ashman_d']:.2f}), "
+        f"flagged below {ev['crossing_self_confidence']:.3f}"
+        if rule["decision"] == "mixture"
+        else f"mixture not separated (Ashman's D {ev['separation_ashman_d']:.2f} < "
+        f"{rule['thresholds']['min_separation']:g}), kept cleanlab's prune_by_noise_rate"
+    )
+    return (
+        f"Default rule: {why}; {rule['num_flagged']:,} flagged "
+        f"(prune_by_noise_rate {ev['num_prune_by_noise_rate']:,}, "
+        f"predicted≠given {ev['num_candidates_predicted_neq_given']:,})"
+    )
 
 
 def _per_class_table(per_class: list[dict[str, Any]]) -> Table:

@@ -16,7 +16,11 @@ from labelaudit.confident.joint import compute_confident_joint
 from labelaudit.confident.rounding import round_preserving_row_totals
 
 
+def member_joints(labels: np.ndarray, members: list[np.ndarray]) -> list[np.ndarray]:
+    """Each member's calibrated confident joint (K×K)."""
+    return [compute_confident_joint(labels, member) for member in members]
+
+
 def member_confident_joint(labels: np.ndarray, members: list[np.ndarray]) -> np.ndarray:
     """The mean of the members' calibrated confident joints, rounded keeping row totals (K×K)."""
-    joints = [compute_confident_joint(labels, member) for member in members]
-    return round_preserving_row_totals(np.mean(joints, axis=0))
+    return round_preserving_row_totals(np.mean(member_joints(labels, members), axis=0))

@@ -7,10 +7,13 @@ from typing import ClassVar
 import numpy as np
 
 from labelaudit.confident._blocks import row_blocks
+from labelaudit.confident.adaptive import adaptive_mask
+from labelaudit.confident.ensemble import member_joints
 from labelaudit.confident.filter import ConfidentAnalysis, issue_mask
 from labelaudit.confident.latent import estimate_latent
 from labelaudit.confident.methods import PRUNING_METHODS
 from labelaudit.confident.rank import scores_for
+from labelaudit.confident.rounding import round_preserving_row_totals
 from labelaudit.detectors.base import DetectorResult
 
 SUGGESTIONS = ("argmax", "noise_posterior")
@@ -43,28 +46,88 @@ def noise_posterior_suggestion(labels: np.ndarray, pred_probs, joint: np.ndarray
     return best
 
 
+# How many standard errors of the members' mean issue count the averaged probabilities' count
+# may differ by before the average is judged to have lost the members' evidence (~95%).
+ENSEMBLE_Z = 2.0
+
+
+def ensemble_joint(labels: np.ndarray, members: list, averaged_joint: np.ndarray):
+    """The joint to prune an ensemble with, and the evidence for the choice.
+
+    Each member's calibrated confident joint estimates the number of wrong labels, n − trace.
+    When the averaged probabilities' estimate lies within ENSEMBLE_Z standard errors of the
+    members' mean, averaging kept their evidence and cleanlab's joint of the average is used;
+    otherwise (models that disagree average into unconfident rows) the members' mean joint is.
+    """
+    joints = member_joints(labels, members)
+    n = len(labels)
+    counts = np.array([n - np.trace(j) for j in joints], dtype=np.float64)
+    mean = float(counts.mean())
+    stderr = float(counts.std(ddof=1) / np.sqrt(len(counts)))
+    averaged = float(n - np.trace(averaged_joint))
+    consistent = abs(averaged - mean) <= ENSEMBLE_Z * stderr
+    evidence = {
+        "member_issue_counts": counts.tolist(),
+        "member_mean": round(mean, 2),
+        "member_stderr": round(stderr, 2),
+        "averaged_issue_count": averaged,
+        "joint": "pred_probs" if consistent else "member_average",
+    }
+    if consistent:
+        return averaged_joint, evidence
+    return round_preserving_row_totals(np.mean(joints, axis=0)), evidence
+
+
 class ConfidentLearning:
-    """Flags with a filter_by method, scores and ranks with a rank_by method (cleanlab's defaults)."""
+    """Flags with a filter_by method, scores and ranks with a rank_by method.
+
+    Contract for callers (the audit pipeline):
+
+    - filter_by=None is labelaudit's adaptive default (confident/adaptive.py,
+      docs/default-rule.md): the confident joint is the mean of the members' calibrated joints when
+      `members` (each an (N, K) matrix; pred_probs is their mean) are given, suggestions use the
+      noise posterior, and the flag count comes from the mixture rule, with cleanlab's
+      prune_by_noise_rate set as its fallback. The decision is in details["default_rule"].
+    - Any explicit filter_by gives exactly cleanlab 2.9's find_label_issues answer on pred_probs.
+    - Pass filter_by=None only when the user gave none of cleanlab's options. As a guard, a
+      non-default frac_noise, num_to_remove_per_class, min_examples_per_class, calibrate=False,
+      rank_by or confident_joint also switches the rule off (prune_by_noise_rate, exactly
+      cleanlab's), so an explicit option can never be overridden by the rule.
+    """
 
     name: ClassVar[str] = "confident_learning"
     summary: ClassVar[str] = (
         "Confident learning (Northcutt et al.): per-class thresholds, confident joint, pruning; "
-        "exactly cleanlab 2.9's find_label_issues."
+        "any explicit filter_by is exactly cleanlab 2.9's find_label_issues, none is labelaudit's "
+        "adaptive default."
     )
 
     def __init__(
         self,
         *,
-        filter_by: str = "prune_by_noise_rate",
+        filter_by: str | None = None,
         rank_by: str = "self_confidence",
         frac_noise: float = 1.0,
         num_to_remove_per_class: list[int] | None = None,
         min_examples_per_class: int = 1,
         calibrate: bool = True,
         confident_joint: np.ndarray | None = None,
-        suggestion: str = "argmax",
+        suggestion: str | None = None,
+        members: list[np.ndarray] | None = None,
     ) -> None:
-        self.filter_by = filter_by
+        explicit = (
+            rank_by != "self_confidence"
+            or frac_noise != 1.0
+            or num_to_remove_per_class is not None
+            or min_examples_per_class != 1
+            or not calibrate
+            or confident_joint is not None
+        )
+        self.adaptive = filter_by is None and not explicit
+        self.filter_by = filter_by or "prune_by_noise_rate"
+        self.members = members if members is not None and len(members) > 1 else None
+        if suggestion is None:
+            suggestion = "noise_posterior" if self.adaptive else "argmax"
         self.rank_by = rank_by
         self.frac_noise = frac_noise
         self.num_to_remove_per_class = num_to_remove_per_class
@@ -82,8 +145,11 @@ class ConfidentLearning:
         calibrated = analysis.calibrated_joint()
         # --no-calibrate: prune with the raw confident joint, as a cleanlab user would by passing
         # compute_confident_joint(calibrate=False) to find_label_issues.
+        ensemble_evidence = None
         if self.confident_joint is not None:
             joint = np.asarray(self.confident_joint)
+        elif self.adaptive and self.members is not None:
+            joint, ensemble_evidence = ensemble_joint(labels, self.members, calibrated)
         else:
             joint = calibrated if self.calibrate else analysis.raw_joint()
         mask = issue_mask(
@@ -94,6 +160,14 @@ class ConfidentLearning:
             min_examples_per_class=self.min_examples_per_class,
             confident_joint=joint if self.filter_by in PRUNING_METHODS else None,
         )
+        rule = None
+        if self.adaptive:
+            candidates = (analysis.stats.argmax != labels) & ~analysis.given_is_argmax()
+            mask, rule = adaptive_mask(labels, analysis.self_confidence, candidates, mask, joint)
+            rule["joint"] = "pred_probs"
+            if ensemble_evidence is not None:
+                rule["joint"] = ensemble_evidence["joint"]
+                rule["evidence"]["ensemble"] = ensemble_evidence
         raw_scores = scores_for(labels, pred_probs, self.rank_by)  # P's dtype, as cleanlab's
         flagged = np.flatnonzero(mask)
         # Scores depend on their own row only, so the flagged rows' scores are these very
@@ -105,12 +179,15 @@ class ConfidentLearning:
             suggested[flagged] = noise_posterior_suggestion(
                 labels[flagged], _Rows(pred_probs, flagged), joint
             )
+        details = _details(calibrated, noise_matrix, analysis.thresholds)
+        if rule is not None:
+            details["default_rule"] = rule
         return DetectorResult(
             label_quality=raw_scores.astype(np.float64),
             is_label_issue=mask,
             suggested_label=suggested,
             ranking=ranking,
-            details=_details(calibrated, noise_matrix, analysis.thresholds),
+            details=details,
         )
 
 

@@ -28,6 +28,7 @@ KEYS: dict[str, tuple[type, ...]] = {
     "id_column": (str,),
     "class_names": (str, list),
     "logits": (bool,),
+    "force": (bool,),
     "detector": (str,),
     "detectors": (list,),
     "options": (dict,),
@@ -52,6 +53,7 @@ class GateConfig:
     id_column: str | None = None
     class_names: list[str] | None = None
     logits: bool = False
+    force: bool = False  # audit even when the class order looks permuted
     detectors: list[str] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
     report: Path = Path(DEFAULT_REPORT)
@@ -144,6 +146,7 @@ def load_config(path: Path) -> GateConfig:
         id_column=table.get("id_column"),
         class_names=names,
         logits=table.get("logits", False),
+        force=table.get("force", False),
         detectors=list(detectors),
         options=dict(table.get("options", {})),
         report=base / table.get("report", DEFAULT_REPORT),

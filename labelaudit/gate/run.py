@@ -66,6 +66,7 @@ def run_audit(config: GateConfig):
         dynamics=config.dynamics,
         dynamics_kind=config.dynamics_kind,
         logits=config.logits,
+        force=config.force,
         label_column=config.label_column,
         id_column=config.id_column,
         class_names=None if config.class_names is None else tuple(config.class_names),

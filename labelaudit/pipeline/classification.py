@@ -58,18 +58,8 @@ def classify(
     if id_values is not None and len(id_values) != n:
         raise InvalidInputError(f"{len(id_values)} ids were given for {n} examples.")
 
-    joint_source = "pred_probs"
-    ensemble_joint = None
-    labelaudit_default = filter_by is None
-    if filter_by is None:
-        filter_by = "prune_by_noise_rate"
-        if members is not None and len(members) > 1 and calibrate:
-            from labelaudit.confident.ensemble import member_confident_joint
-
-            ensemble_joint = member_confident_joint(y, members)
-            joint_source = "member_average"
     cl_options = dict(
-        filter_by=filter_by,
+        filter_by=filter_by,  # None: labelaudit's adaptive default (docs/default-rule.md)
         rank_by=rank_by,
         frac_noise=frac_noise,
         num_to_remove_per_class=num_to_remove_per_class,
@@ -78,10 +68,8 @@ def classify(
     )
     if detector == DEFAULT_DETECTOR:
         options = {**cl_options, **(detector_options or {})}
-        if ensemble_joint is not None:
-            options["confident_joint"] = ensemble_joint
-        if labelaudit_default:
-            options.setdefault("suggestion", "noise_posterior")
+        if filter_by is None and members is not None and len(members) > 1:
+            options["members"] = members
     else:
         options = dict(detector_options or {})
     try:
@@ -89,9 +77,10 @@ def classify(
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"detector {detector!r} rejected its options: {exc}") from exc
     result = instance.detect(y, P)
-    options.pop("confident_joint", None)
+    options.pop("members", None)
     if detector == DEFAULT_DETECTOR:
-        options["joint"] = joint_source
+        rule = result.details.get("default_rule")
+        options["joint"] = rule["joint"] if rule else "pred_probs"
     result.validate(n, detector)
 
     columns = build_columns(y, P, result, class_names=class_names, ids=id_values)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from labelaudit.io.labels import check_inferred_names, check_label_range, check_same_rows
 from labelaudit.pipeline import loaders, provenance
 from labelaudit.pipeline.loaders import labels as label_loader
@@ -85,7 +87,16 @@ def _classification(request, plan: Plan, labels, evidence, engine, observer):
     _check_against(request, labels, probs.n, probs.k, probs.source)
     path = _labels_path(request)
     if path is not None:
+        from labelaudit.io.class_order import check_class_order
+
         check_label_range(labels.labels, probs.k, path, probs.source)
+        check_class_order(
+            labels.labels,
+            probs.matrix,
+            source=probs.source,
+            class_names=labels.class_names,
+            force=request.force or not isinstance(probs.matrix, np.ndarray),
+        )
     name, _ = plan.detectors[0]
     confident = name == "confident_learning"
     with observer.stage(
