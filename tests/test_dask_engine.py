@@ -107,6 +107,45 @@ def test_cli_on_a_scheduler_address_equals_local(cluster, tmp_path):
             assert a.column(name).equals(b.column(name)), (source, name)
 
 
+@pytest.mark.parametrize("filter_by", [None, "prune_by_noise_rate"])
+def test_a_five_model_ensemble_on_dask_equals_local_and_cleanlab(cluster, tmp_path, filter_by):
+    import cleanlab.filter
+
+    given, P0, _ = planted(n=3000, k=6, noise=0.25, seed=21)
+    members = []
+    for seed in range(5):  # five models that disagree a little
+        z = np.log(P0) + np.random.default_rng(seed).normal(0, 0.7, P0.shape)
+        P = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+        members.append(P)
+        np.save(tmp_path / f"m{seed}.npy", P)
+    np.save(tmp_path / "y.npy", given)
+    base = [sys.executable, "-m", "labelaudit", "audit", "--labels", str(tmp_path / "y.npy"), "-q"]
+    if filter_by:
+        base += ["--filter-by", filter_by]
+    probs = [arg for s in range(5) for arg in ("--pred-probs", str(tmp_path / f"m{s}.npy"))]
+    local = subprocess.run(
+        [*base, *probs, "--out", str(tmp_path / "l.parquet")], capture_output=True, text=True
+    )
+    assert local.returncode == 0, local.stderr
+    remote = subprocess.run(
+        [*base, *probs, "--out", str(tmp_path / "d.parquet"), "--engine", "dask",
+         "--scheduler", cluster[0].scheduler_address],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert remote.returncode == 0, remote.stderr
+    a, b = pq.read_table(tmp_path / "l.parquet"), pq.read_table(tmp_path / "d.parquet")
+    for name in a.column_names:
+        assert a.column(name).equals(b.column(name)), name
+    if filter_by:
+        mean = np.mean(np.stack(members), axis=0)
+        ranked = cleanlab.filter.find_label_issues(
+            given, mean, filter_by=filter_by, return_indices_ranked_by="self_confidence"
+        )
+        df = b.to_pandas()
+        order = df[df.is_label_issue].sort_values("issue_rank")["row"].to_numpy()
+        assert np.array_equal(order, ranked)
+
+
 def test_unreachable_scheduler_is_one_sentence(tmp_path):
     given, P, _ = planted(n=100, k=3)
     np.save(tmp_path / "y.npy", given)

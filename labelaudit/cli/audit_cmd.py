@@ -37,6 +37,7 @@ from labelaudit.cli.audit_options import (
     parse_counts,
 )
 from labelaudit.cli.options import Debug, Json, Quiet, RankBy
+from labelaudit.cli.progress import Observer
 
 
 def audit_command(
@@ -123,7 +124,7 @@ def audit_command(
             force=force,
             outputs=Outputs(out, only_flagged=only_flagged, block_rows=block_rows),
         )
-        report = run(request, console.Observer(quiet=quiet))
+        report = run(request, Observer(quiet=quiet))
         show_summary(report, out, json_output=json_output, quiet=quiet)
 
 

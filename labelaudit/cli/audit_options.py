@@ -68,8 +68,10 @@ FilterByOption = Annotated[
         metavar="METHOD",
         help="How to decide which labels are issues: one of cleanlab's "
         + ", ".join(FILTER_METHODS)
-        + " (exactly cleanlab's answer). Unset: prune_by_noise_rate, with the issue count of "
-        "an ensemble estimated from each member (docs/benchmarks.md).",
+        + " (exactly cleanlab's answer; so does any other cleanlab option). Unset: labelaudit's "
+        "adaptive default, which flags by a two-component mixture of self-confidence when the "
+        "data shows one and keeps cleanlab's prune_by_noise_rate set otherwise "
+        "(docs/default-rule.md).",
         show_default="labelaudit's default",
     ),
 ]

@@ -87,18 +87,3 @@ def stage(message: str, *, quiet: bool) -> Iterator[None]:
 
 def is_terminal_stdout() -> bool:
     return sys.stdout.isatty()
-
-
-class Observer:
-    """The pipeline's progress (pipeline/observer.py) as spinners and bars on stderr."""
-
-    def __init__(self, *, quiet: bool) -> None:
-        self.quiet = quiet
-
-    def stage(self, message: str):
-        return stage(message, quiet=self.quiet)
-
-    def progress(self, description: str, total: int):
-        from labelaudit.cli.progress import progress_bar
-
-        return progress_bar(description, total, quiet=self.quiet)

@@ -25,3 +25,16 @@ def progress_bar(description: str, total: int, *, quiet: bool) -> Iterator[Calla
     with Progress(*columns, console=console.err, transient=True) as progress:
         task = progress.add_task(description, total=total)
         yield lambda n: progress.advance(task, n)
+
+
+class Observer:
+    """The pipeline's progress (pipeline/observer.py) as spinners and bars on stderr."""
+
+    def __init__(self, *, quiet: bool) -> None:
+        self.quiet = quiet
+
+    def stage(self, message: str):
+        return console.stage(message, quiet=self.quiet)
+
+    def progress(self, description: str, total: int):
+        return progress_bar(description, total, quiet=self.quiet)
