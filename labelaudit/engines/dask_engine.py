@@ -402,13 +402,12 @@ class DaskEngine:
         names = [str(s) for s in sources]
         if multi_label:  # label sets are audited class by class in this process
             return _gathered_multilabel(names, logits)
-        members = [checked(DaskMatrix(load(name, logits=logits)), name) for name in names]
-        shapes = {m.shape for m in members}
-        if len(shapes) > 1:
-            raise InvalidInputError(
-                f"{names[-1]}: shape {members[-1].shape} differs from {names[0]} with shape "
-                f"{members[0].shape}; ensemble members must describe the same examples and classes."
-            )
+        from labelaudit.io.probabilities import check_same_shape
+
+        members = []
+        for name in names:
+            members.append(checked(DaskMatrix(load(name, logits=logits)), name))
+            check_same_shape(members, names)
         if len(members) == 1:
             return Probabilities(members[0], members, names, True)
         import dask.array as da
@@ -428,18 +427,11 @@ def _mean_of_blocks(*blocks: np.ndarray) -> np.ndarray:
 def _gathered_multilabel(names: list[str], logits: bool):
     """Multi-label probabilities brought to this process and checked as the local engine does."""
     from labelaudit.io.evidence import Probabilities
-    from labelaudit.io.probabilities import (
-        check_independent_probabilities,
-        ensemble_mean,
-        sigmoid,
-    )
+    from labelaudit.io.probabilities import check_same_shape, ensemble_mean, prepare_member
 
     members = []
     for name in names:
         matrix = np.asarray(load(name).compute())
-        if logits:
-            matrix = sigmoid(matrix)
-        members.append(check_independent_probabilities(matrix, name))
-    if len({m.shape for m in members}) > 1:
-        raise InvalidInputError(f"{names[-1]}: shape differs from {names[0]}'s.")
+        members.append(prepare_member(matrix, name, logits=logits, multi_label=True))
+        check_same_shape(members, names)
     return Probabilities(ensemble_mean(members), members, names, True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from labelaudit.confident.methods import CONFIDENT_LEARNING_DEFAULTS
 from labelaudit.errors import ConfigError, InvalidInputError
 from labelaudit.gate.baseline import accepted_mask, read_baseline, row_keys, write_baseline
 from labelaudit.gate.config import GateConfig
@@ -34,8 +35,7 @@ class GateResult:
         return all(c.passed for c in self.checks)
 
 
-CONFIDENT_LEARNING_KEYS = ("filter_by", "rank_by", "frac_noise", "num_to_remove_per_class",
-                           "min_examples_per_class", "calibrate")  # fmt: skip
+CONFIDENT_LEARNING_KEYS = tuple(CONFIDENT_LEARNING_DEFAULTS)
 
 
 def run_audit(config: GateConfig):

@@ -226,23 +226,35 @@ def read_members(
     members = []
     for path in paths:
         matrix = read_matrix(path, in_memory=in_memory, block_rows=block_rows)
-        if logits:
-            finite = np.isfinite(matrix)
-            if not finite.all():
-                row, col = (int(v[0]) for v in np.nonzero(~finite))
-                raise InvalidInputError(
-                    f"{path}: row {row}, column {col} is {matrix[row, col]}; logits must be finite."
-                )
-            matrix = sigmoid(matrix) if multi_label else softmax(matrix)
-        check = check_independent_probabilities if multi_label else check_probabilities
-        members.append(check(matrix, str(path)))
-        first, latest = members[0], members[-1]
-        if latest.shape != first.shape:
-            raise InvalidInputError(
-                f"{path}: shape {latest.shape} differs from {paths[0]} with shape {first.shape}; "
-                "ensemble members must describe the same examples and classes."
-            )
+        members.append(prepare_member(matrix, str(path), logits=logits, multi_label=multi_label))
+        check_same_shape(members, [str(p) for p in paths])
     return members
+
+
+def prepare_member(matrix, source: str, *, logits: bool, multi_label: bool) -> np.ndarray:
+    """One member's values as probabilities: logits checked finite and squashed (softmax, or
+    sigmoid for multi-label), then the probability rules applied."""
+    if logits:
+        finite = np.isfinite(matrix)
+        if not finite.all():
+            row, col = (int(v[0]) for v in np.nonzero(~finite))
+            raise InvalidInputError(
+                f"{source}: row {row}, column {col} is {matrix[row, col]}; logits must be finite."
+            )
+        matrix = sigmoid(matrix) if multi_label else softmax(matrix)
+    check = check_independent_probabilities if multi_label else check_probabilities
+    return check(matrix, source)
+
+
+def check_same_shape(members: list, sources: list[str]) -> None:
+    """The latest member describes the same examples and classes as the first."""
+    first, latest = members[0], members[-1]
+    if latest.shape != first.shape:
+        raise InvalidInputError(
+            f"{sources[len(members) - 1]}: shape {tuple(latest.shape)} differs from {sources[0]} "
+            f"with shape {tuple(first.shape)}; ensemble members must describe the same examples "
+            "and classes."
+        )
 
 
 def ensemble_mean(members: list[np.ndarray]) -> np.ndarray:
