@@ -24,6 +24,8 @@ class DetectorResult:
     suggestion_confidence: (N,) probability of the suggestion under the detector's own evidence;
         None means "read it from pred_probs".
     columns: extra per-row report columns (name -> (N,) array), e.g. diagnostics.
+    predicted_label: (N,) argmax of pred_probs when the detector computed it anyway, so the
+        pipeline's class-order check needs no second pass; None means "compute it".
     """
 
     label_quality: np.ndarray
@@ -34,6 +36,7 @@ class DetectorResult:
     confident: np.ndarray | None = None
     suggestion_confidence: np.ndarray | None = None
     columns: dict[str, np.ndarray] = field(default_factory=dict)
+    predicted_label: np.ndarray | None = None
 
     def validate(self, n: int, name: str) -> None:
         """Fail loudly when a (plugin) detector breaks the contract."""

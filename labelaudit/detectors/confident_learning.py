@@ -188,6 +188,7 @@ class ConfidentLearning:
             suggested_label=suggested,
             ranking=ranking,
             details=details,
+            predicted_label=analysis.stats.argmax,
         )
 
 

@@ -30,6 +30,7 @@ def classify(
     ids: object = None,
     members: list[np.ndarray] | None = None,
     device: str = "cpu",
+    check_order_of: str | None = None,
 ) -> Report:
     """Run one detector over labels (N,) and out-of-sample pred_probs (N, K); a Report.
 
@@ -41,7 +42,9 @@ def classify(
     exactly cleanlab's answer on pred_probs. class_names (K names) and ids (N values)
     are carried into the report. device='cuda'
     (or 'auto') moves NumPy probabilities to a GPU through CuPy or PyTorch; arrays of those
-    libraries are used where they are. Every device gives the same answer.
+    libraries are used where they are. Every device gives the same answer. check_order_of names
+    the probabilities' source when the class order is to be checked (io/class_order.py); the
+    check runs after detection, on the detector's own argmax, so it costs no extra pass.
     """
     if device != "cpu" and isinstance(pred_probs, np.ndarray):
         from labelaudit.backend import place
@@ -82,6 +85,12 @@ def classify(
         rule = result.details.get("default_rule")
         options["joint"] = rule["joint"] if rule else "pred_probs"
     result.validate(n, detector)
+    if check_order_of is not None:
+        from labelaudit.io.class_order import check_class_order
+
+        check_class_order(
+            y, P, source=check_order_of, class_names=class_names, argmax=result.predicted_label
+        )
 
     columns = build_columns(y, P, result, class_names=class_names, ids=id_values)
     metadata = {

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from labelaudit.errors import InvalidInputError
-from labelaudit.io.class_order import check_class_order, class_means
+from labelaudit.io.class_order import argmax_agreement, check_class_order
 
 
 def _planted(n: int, k: int, noise: float, seed: int = 0):
@@ -22,10 +22,13 @@ def _planted(n: int, k: int, noise: float, seed: int = 0):
     return labels, probs
 
 
-def test_class_means_match_a_groupby():
-    labels, probs = _planted(500, 4, 0.1)
-    expected = np.stack([probs[labels == i].mean(axis=0) for i in range(4)])
-    np.testing.assert_allclose(class_means(labels, probs), expected)
+def test_argmax_agreement_matches_a_groupby():
+    labels, probs = _planted(500, 4, 0.3)
+    top = probs.argmax(axis=1)
+    expected = np.stack(
+        [np.bincount(top[labels == i], minlength=4) / np.sum(labels == i) for i in range(4)]
+    )
+    np.testing.assert_array_equal(argmax_agreement(labels, probs), expected)
 
 
 @pytest.mark.parametrize("noise", [0.0, 0.2, 0.4])
@@ -67,3 +70,28 @@ def test_an_uninformative_model_never_fires():
     probs = rng.dirichlet(np.ones(6) * 50, 2000)
     labels = rng.integers(0, 6, 2000)
     check_class_order(labels, probs[:, ::-1])
+
+
+def test_the_detectors_argmax_is_used_instead_of_a_second_pass():
+    labels, probs = _planted(3000, 4, 0.1)
+    rotated_argmax = (probs.argmax(axis=1) + 1) % 4
+    check_class_order(labels, probs)
+    with pytest.raises(InvalidInputError, match="look permuted"):
+        check_class_order(labels, probs, argmax=rotated_argmax)
+
+
+def test_a_correct_order_needs_no_assignment_solver():
+    """The identity is provably optimal when each label's top column is its own: no scipy import."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from labelaudit.io.class_order import check_class_order\n"
+        "rng = np.random.default_rng(0); y = rng.integers(0, 5, 2000)\n"
+        "p = np.full((2000, 5), 0.05); p[np.arange(2000), y] = 0.8\n"
+        "check_class_order(y, p)\n"
+        "print('scipy.optimize' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
