@@ -267,7 +267,7 @@ def test_apply_refuses_a_labels_file_the_report_did_not_audit(audited):
     labels.to_csv(tmp / "other.csv", index=False)
     cases = [
         (("--labels", tmp / "other.csv", "--out", tmp / "o.csv"), "row 7 holds"),
-        (("--labels", tmp / "labels.csv", "--out", tmp / "labels.csv"), "never overwrites"),
+        (("--labels", tmp / "labels.csv", "--out", tmp / "labels.csv"), "is also an input"),
         (("--labels", tmp / "labels.csv", "--out", tmp / "o.npy"), "in the format of"),
         (("--labels", tmp / "labels.csv"), "give --out"),
         (

@@ -7,13 +7,15 @@ import sys
 import typer
 
 from labelaudit._version import __version__
+from labelaudit.cli.action_cmds import apply_command, export_command
 from labelaudit.cli.audit_cmd import audit_command
 from labelaudit.cli.bench_cmd import bench_app
 from labelaudit.cli.demo_cmd import demo_command
 from labelaudit.cli.detectors_cmd import detectors_command
+from labelaudit.cli.diff_cmd import diff_command
 from labelaudit.cli.gate_cmd import gate_command
 from labelaudit.cli.predict_cmd import predict_command
-from labelaudit.cli.review_cmds import apply_command, diff_command, export_command, report_command
+from labelaudit.cli.report_cmd import report_command
 
 app = typer.Typer(
     name="labelaudit",

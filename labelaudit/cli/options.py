@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,4 +22,22 @@ Quiet = Annotated[
 ]
 Json = Annotated[
     bool, typer.Option("--json", help="Print one JSON summary on stdout instead of tables.")
+]
+
+ReportPath = Annotated[
+    Path, typer.Argument(metavar="REPORT", help="A report written by `labelaudit audit`.")
+]
+DatasetOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--dataset",
+        metavar="PATH",
+        help="The dataset (.csv, .parquet or .jsonl) to join: by the report's id column, else "
+        "by row position.",
+        show_default=False,
+    ),
+]
+IdColumn = Annotated[
+    str | None,
+    typer.Option(help="Id column of --dataset.", show_default="the report's id column"),
 ]

@@ -119,6 +119,41 @@ def plan_apply(report: Report, labels_path: Path, *, min_confidence=None, label_
     return file, changes
 
 
+def guard_apply_outputs(out: Path, report_path: Path, labels_path: Path) -> None:
+    """The corrected labels keep the input's format, and neither they nor the change log is an
+    input (checked through the one output guard before anything is read)."""
+    from labelaudit.io.outputs import guard_output
+
+    if out.suffix.lower() != labels_path.suffix.lower():
+        raise InvalidInputError(
+            f"--out {out}: write the corrected labels in the format of {labels_path} "
+            f"({labels_path.suffix})."
+        )
+    inputs = [report_path, labels_path]
+    guard_output(out, inputs, suffixes=None)
+    guard_output(changelog_path(out), inputs, option="the change log", suffixes=None)
+
+
+def export_flagged(
+    report_path: Path, out: Path, *, dataset: Path | None = None, id_column: str | None = None
+) -> int:
+    """Write the flagged rows (worst first, joined with dataset's columns) to out; their count."""
+    from labelaudit.io.outputs import guard_output
+    from labelaudit.review.dataset import TABLE_SUFFIXES, read_dataset, write_table
+
+    guard_output(
+        out,
+        [report_path, dataset],
+        suffixes=TABLE_SUFFIXES,
+        what=f"exports are {', '.join(TABLE_SUFFIXES)} files",
+    )
+    report = Report.read_parquet(report_path)
+    table = None if dataset is None else read_dataset(dataset)
+    frame = flagged_frame(report, table, dataset, id_column)
+    write_table(frame, out)
+    return len(frame)
+
+
 def changelog_path(out: Path) -> Path:
     """The change log written beside the corrected labels: NAME.changes.csv."""
     return out.with_name(out.name.removesuffix(out.suffix) + ".changes.csv")

@@ -95,15 +95,3 @@ def write_table(frame, out: Path) -> None:
             frame.to_parquet(tmp, index=False)
         else:
             frame.to_json(tmp, orient="records", lines=True, force_ascii=False)
-
-
-def check_new_output(out: Path, inputs: list[Path]) -> None:
-    """The output directory exists and the output is none of the inputs."""
-    parent = out.parent if str(out.parent) else Path()
-    if not parent.is_dir():
-        raise InvalidInputError(f"--out {out}: directory {parent} does not exist.")
-    for path in inputs:
-        if path is not None and out.resolve() == Path(path).resolve():
-            raise InvalidInputError(
-                f"--out {out} is also an input; labelaudit never overwrites its inputs."
-            )

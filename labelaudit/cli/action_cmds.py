@@ -1,0 +1,117 @@
+"""`labelaudit export` and `apply`: flagged rows to a labeling tool, corrections to a new file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from labelaudit.cli import console
+from labelaudit.cli.options import DatasetOption, Debug, IdColumn, Json, Quiet, ReportPath
+from labelaudit.cli.review_render import print_changes, print_changes_json
+
+
+def export_command(
+    report: ReportPath,
+    out: Annotated[
+        Path,
+        typer.Option(
+            metavar="PATH",
+            help="Output file: .csv, .parquet or .jsonl (by extension).",
+            show_default=False,
+        ),
+    ],
+    dataset: DatasetOption = None,
+    id_column: IdColumn = None,
+    quiet: Quiet = False,
+    debug: Debug = False,
+) -> None:
+    """Export flagged rows, most likely wrong first, joined with the dataset's columns.
+
+    The file is ready to load into a labeling tool. Rows are joined by the report's id column,
+    else by position; dataset columns named like report columns get a `_dataset` suffix.
+
+    Example:
+
+        labelaudit export report.parquet --dataset data.csv --out flagged.csv
+    """
+    with console.handled(debug=debug, quiet=quiet):
+        from labelaudit.review.actions import export_flagged
+
+        count = export_flagged(report, out, dataset=dataset, id_column=id_column)
+        if not quiet:
+            console.out.print(f"Exported {count:,} flagged rows to [bold]{out}[/]")
+
+
+def apply_command(
+    report: ReportPath,
+    labels: Annotated[
+        Path,
+        typer.Option(metavar="PATH", help="The labels file that was audited.", show_default=False),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="PATH",
+            help="Where to write the corrected labels (same format as --labels; never the input).",
+            show_default=False,
+        ),
+    ] = None,
+    min_confidence: Annotated[
+        float | None,
+        typer.Option(
+            help="Also apply suggestions whose suggestion_confidence is at least this.",
+            show_default="only suggestions graded confident",
+        ),
+    ] = None,
+    label_column: Annotated[
+        str, typer.Option(help="Label column of a .csv/.parquet LABELS file.")
+    ] = "label",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would change; write nothing.")
+    ] = False,
+    json_output: Json = False,
+    quiet: Quiet = False,
+    debug: Debug = False,
+) -> None:
+    """Write corrected labels to a new file, never in place.
+
+    Only flagged rows whose suggestion is graded `confident`, or whose suggestion_confidence
+    reaches --min-confidence, change; everything else is copied as is. A change log
+    (OUT.changes.csv: row, id, old, new, score) is written beside the new file.
+
+    Example:
+
+        labelaudit apply report.parquet --labels labels.csv --out labels_fixed.csv --dry-run
+    """
+    with console.handled(debug=debug, quiet=quiet):
+        from labelaudit.errors import ConfigError
+        from labelaudit.report import Report
+        from labelaudit.review.actions import guard_apply_outputs, plan_apply, write_apply
+
+        if out is None and not dry_run:
+            raise ConfigError("give --out for the corrected labels, or --dry-run.")
+        if out is not None:
+            guard_apply_outputs(out, report, labels)
+        loaded = Report.read_parquet(report)
+        file, changes = plan_apply(
+            loaded, labels, min_confidence=min_confidence, label_column=label_column
+        )
+        if "grade" not in loaded.columns and min_confidence is None:
+            console.err.print(
+                "[yellow]note:[/] this report has no grades (confident learning); pass "
+                "--min-confidence to choose which suggestions to apply."
+            )
+        if json_output:
+            print_changes_json(changes)
+        elif not quiet:
+            print_changes(changes, dry_run)
+        if dry_run:
+            return
+        log = write_apply(file, changes, out)
+        if not quiet and not json_output:
+            console.out.print(
+                f"Wrote [bold]{out}[/] ({len(changes):,} of {len(file):,} labels changed) and "
+                f"the change log {log}"
+            )

@@ -1,0 +1,95 @@
+"""`labelaudit report`: a report's summary in the terminal, or an HTML review page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from labelaudit.cli import console
+from labelaudit.cli.options import DatasetOption, Debug, IdColumn, Json, Quiet, ReportPath
+
+
+def report_command(
+    report: ReportPath,
+    html_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--html",
+            metavar="PATH",
+            help="Write a self-contained HTML review page (no network access needed).",
+            show_default=False,
+        ),
+    ] = None,
+    dataset: DatasetOption = None,
+    id_column: IdColumn = None,
+    image_column: Annotated[
+        str | None,
+        typer.Option(
+            help="Dataset column of image paths (relative to the dataset file) to show as "
+            "thumbnails.",
+            show_default="detected: image, path, file... holding image file names",
+        ),
+    ] = None,
+    text_column: Annotated[
+        str | None,
+        typer.Option(
+            help="Dataset column of text to show.", show_default="detected: text, sentence..."
+        ),
+    ] = None,
+    image_root: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="DIR",
+            file_okay=False,
+            help="Embed images only from DIR or below (relative paths are read from DIR); "
+            "images named outside it are listed as not embedded.",
+            show_default="the folder of the --dataset file",
+        ),
+    ] = None,
+    max_rows: Annotated[
+        int, typer.Option(min=1, help="Most flagged rows in the HTML table (worst first).")
+    ] = 5000,
+    json_output: Json = False,
+    quiet: Quiet = False,
+    debug: Debug = False,
+) -> None:
+    """Summarise a report in the terminal, or write an HTML review page with --html.
+
+    The page holds the summary, the estimated noise matrix as a heatmap, flags per class,
+    label_quality histograms, and a sortable, filterable table of the flagged rows with image
+    thumbnails or text when --dataset has them.
+
+    Example:
+
+        labelaudit report report.parquet --html review.html --dataset data.csv
+    """
+    with console.handled(debug=debug, quiet=quiet):
+        if html_out is None:
+            from labelaudit.cli.render import print_json, print_summary
+            from labelaudit.report import Report
+
+            summary = Report.read_parquet(report).summary()
+            if json_output:
+                print_json(console.out, summary)
+            elif not quiet:
+                print_summary(console.out, summary)
+            return
+        from labelaudit.review.page import write_review_page
+
+        with console.stage(f"Writing {html_out}", quiet=quiet):
+            loaded = write_review_page(
+                report,
+                html_out,
+                dataset=dataset,
+                id_column=id_column,
+                image_column=image_column,
+                text_column=text_column,
+                image_root=image_root,
+                max_rows=max_rows,
+            )
+        if not quiet:
+            console.out.print(
+                f"Review page: [bold]{html_out}[/] ({loaded.num_issues:,} flagged rows)"
+            )

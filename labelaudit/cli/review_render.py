@@ -1,0 +1,83 @@
+"""Terminal rendering of apply's changes and of a diff between two reports."""
+
+from __future__ import annotations
+
+import json
+
+from rich.markup import escape
+from rich.table import Table
+
+from labelaudit.cli import console
+
+# Rows shown per table; the rest are counted.
+ROWS_SHOWN = 20
+
+
+def print_changes_json(changes) -> None:
+    """The planned changes as a JSON list of records on stdout."""
+    frame = changes.frame()
+    console.out.print_json(json.dumps(frame.to_dict(orient="records"), default=str))
+
+
+def print_changes(changes, dry_run: bool) -> None:
+    verb = "would change" if dry_run else "changes"
+    console.out.print(f"[bold]{len(changes):,}[/] labels {verb}")
+    if not len(changes):
+        return
+    table = Table(title="Changes (most likely wrong first)", title_justify="left")
+    for col in ("row", "id", "old", "new", "score", "p(new)"):
+        if col == "id" and changes.ids is None:
+            continue
+        table.add_column(col, justify="right" if col in ("row", "score", "p(new)") else "left")
+    for i in range(min(len(changes), ROWS_SHOWN)):
+        cells = [str(changes.rows[i])]
+        if changes.ids is not None:
+            cells.append(escape(str(changes.ids[i])))
+        cells += [
+            escape(str(changes.old[i])),
+            escape(str(changes.new[i])),
+            f"{changes.label_quality[i]:.4f}",
+            f"{changes.suggestion_confidence[i]:.3f}",
+        ]
+        table.add_row(*cells)
+    console.out.print(table)
+    if len(changes) > ROWS_SHOWN:
+        console.out.print(f"… and {len(changes) - ROWS_SHOWN:,} more")
+
+
+def print_diff(result, a, b) -> None:
+    console.out.print(
+        f"[bold]{len(result.newly_flagged):,}[/] newly flagged, "
+        f"[bold]{len(result.no_longer_flagged):,}[/] no longer flagged, "
+        f"[bold]{len(result.changed_suggestion):,}[/] with a changed suggestion "
+        f"({a.num_issues:,} → {b.num_issues:,} flagged)"
+    )
+    single = "given_label" in b.columns
+
+    def name(report, i, key):
+        value = report.columns[key][i]
+        return report.class_name(int(value)) if single else str(list(value))
+
+    for title, rows, report in (
+        ("Newly flagged", result.newly_flagged, b),
+        ("No longer flagged", result.no_longer_flagged, a),
+        ("Changed suggestion", result.changed_suggestion, b),
+    ):
+        if not len(rows):
+            continue
+        table = Table(title=title, title_justify="left")
+        for col in ("row", "given", "suggested (old)", "suggested (new)", "quality (new)"):
+            table.add_column(col)
+        key_given = "given_label" if single else "given_labels"
+        key_suggested = "suggested_label" if single else "suggested_labels"
+        for i in rows[:ROWS_SHOWN].tolist():
+            table.add_row(
+                str(i),
+                name(report, i, key_given),
+                name(a, i, key_suggested),
+                name(b, i, key_suggested),
+                f"{b.columns['label_quality'][i]:.4f}",
+            )
+        console.out.print(table)
+        if len(rows) > ROWS_SHOWN:
+            console.out.print(f"… and {len(rows) - ROWS_SHOWN:,} more")

@@ -1,0 +1,73 @@
+"""The review page as a library call: read a report (and its dataset), write one HTML file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from labelaudit.errors import InvalidInputError
+from labelaudit.report import Report
+
+PAGE_SUFFIXES = (".html", ".htm")
+
+
+def image_root_for(image_root: Path | None, dataset: Path | None) -> Path | None:
+    """The folder images may be embedded from: --image-root, else the dataset's own folder."""
+    if image_root is not None:
+        if not image_root.is_dir():
+            raise InvalidInputError(f"--image-root {image_root}: not a directory.")
+        return image_root.resolve()
+    return None if dataset is None else dataset.resolve().parent
+
+
+def write_review_page(
+    report_path: Path,
+    out: Path,
+    *,
+    dataset: Path | None = None,
+    id_column: str | None = None,
+    image_column: str | None = None,
+    text_column: str | None = None,
+    image_root: Path | None = None,
+    max_rows: int = 5000,
+) -> Report:
+    """Write a self-contained review page for the report at report_path; the report read.
+
+    Rows of --dataset are joined by the report's id column, else by position; images are embedded
+    only from image_root (default: the dataset's folder) or below. Every check runs before the
+    page is rendered, and the page is written atomically through the output guard.
+    """
+    from labelaudit.io.atomic import atomic_path
+    from labelaudit.io.outputs import guard_output
+    from labelaudit.review import html
+    from labelaudit.review.dataset import align, read_dataset
+
+    guard_output(
+        out,
+        [report_path, dataset],
+        option="--html",
+        suffixes=PAGE_SUFFIXES,
+        what="review pages are HTML files",
+    )
+    report = Report.read_parquet(report_path)
+    rows = None
+    if dataset is not None:
+        rows = align(report, read_dataset(dataset), dataset, id_column)
+        for name, value in (("--image-column", image_column), ("--text-column", text_column)):
+            if value is not None and value not in rows.columns:
+                raise InvalidInputError(f"{dataset}: no column {value!r} for {name}.")
+        image_column = image_column or html.guess_column(rows, html.IMAGE_COLUMNS, images=True)
+        text_column = text_column or html.guess_column(rows, html.TEXT_COLUMNS, images=False)
+    elif image_column or text_column:
+        raise InvalidInputError("--image-column and --text-column need --dataset.")
+    page = html.render(
+        report,
+        dataset=rows,
+        dataset_dir=image_root_for(image_root, dataset),
+        image_column=image_column,
+        text_column=text_column,
+        max_rows=max_rows,
+        title=f"labelaudit review: {Path(report_path).name}",
+    )
+    with atomic_path(out) as tmp:
+        tmp.write_text(page, encoding="utf-8")
+    return report
