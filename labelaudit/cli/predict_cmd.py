@@ -10,79 +10,86 @@ import typer
 from labelaudit.cli import console
 from labelaudit.cli.options import Debug, Quiet
 
+Out = Annotated[
+    Path,
+    typer.Option(
+        "--out",
+        metavar="PATH",
+        help="Where to write the N×K probabilities (.npy).",
+        show_default=False,
+    ),
+]
+Features = Annotated[
+    Path | None,
+    typer.Option(
+        metavar="PATH", help="Features (.npy, .csv, .parquet) for cross-validated probabilities."
+    ),
+]
+Labels = Annotated[
+    Path | None,
+    typer.Option(
+        metavar="PATH",
+        help="Given labels (needed with --features; checks the class count with --onnx).",
+    ),
+]
+Model = Annotated[str, typer.Option(help="Cross-validated model: logreg, hgb, knn or rf.")]
+Folds = Annotated[int, typer.Option(help="Number of stratified folds.")]
+Seed = Annotated[int, typer.Option(help="Seed of the folds and the model.")]
+Impute = Annotated[
+    bool, typer.Option("--impute", help="Fill missing feature values with column medians.")
+]
 FeatureColumns = Annotated[
     str | None,
     typer.Option(help="Comma-separated numeric columns of a .csv/.parquet feature table."),
 ]
+LabelColumn = Annotated[str, typer.Option(help="Label column in a .csv/.parquet LABELS file.")]
+Onnx = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--onnx",
+        metavar="PATH",
+        help="ONNX classifier; repeat with --fold-column for per-fold models.",
+    ),
+]
+Inputs = Annotated[
+    Path | None,
+    typer.Option(metavar="PATH", help="Model inputs for --onnx (.npy, .csv, .parquet)."),
+]
+FoldColumn = Annotated[
+    str | None,
+    typer.Option(
+        help="Column of --inputs naming each row's fold: row in fold f is scored by the f-th --onnx model."
+    ),
+]
+Providers = Annotated[
+    str | None,
+    typer.Option(
+        help="Comma-separated onnxruntime execution providers [default: CUDA when available, else CPU]."
+    ),
+]
+OutputName = Annotated[
+    str | None,
+    typer.Option(help="ONNX output holding class scores [default: the first 2-D float output]."),
+]
+BatchSize = Annotated[int, typer.Option(min=1, help="Rows per ONNX batch.")]
 
 
 def predict_command(
-    out: Annotated[
-        Path,
-        typer.Option(
-            "--out",
-            metavar="PATH",
-            help="Where to write the N×K probabilities (.npy).",
-            show_default=False,
-        ),
-    ],
-    features: Annotated[
-        Path | None,
-        typer.Option(
-            metavar="PATH",
-            help="Features (.npy, .csv, .parquet) for cross-validated probabilities.",
-        ),
-    ] = None,
-    labels: Annotated[
-        Path | None,
-        typer.Option(
-            metavar="PATH",
-            help="Given labels (needed with --features; checks the class count with --onnx).",
-        ),
-    ] = None,
-    model: Annotated[
-        str, typer.Option(help="Cross-validated model: logreg, hgb, knn or rf.")
-    ] = "logreg",
-    folds: Annotated[int, typer.Option(help="Number of stratified folds.")] = 5,
-    seed: Annotated[int, typer.Option(help="Seed of the folds and the model.")] = 0,
-    impute: Annotated[
-        bool, typer.Option("--impute", help="Fill missing feature values with column medians.")
-    ] = False,
+    out: Out,
+    features: Features = None,
+    labels: Labels = None,
+    model: Model = "logreg",
+    folds: Folds = 5,
+    seed: Seed = 0,
+    impute: Impute = False,
     feature_columns: FeatureColumns = None,
-    label_column: Annotated[
-        str, typer.Option(help="Label column in a .csv/.parquet LABELS file.")
-    ] = "label",
-    onnx: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--onnx",
-            metavar="PATH",
-            help="ONNX classifier; repeat with --fold-column for per-fold models.",
-        ),
-    ] = None,
-    inputs: Annotated[
-        Path | None,
-        typer.Option(metavar="PATH", help="Model inputs for --onnx (.npy, .csv, .parquet)."),
-    ] = None,
-    fold_column: Annotated[
-        str | None,
-        typer.Option(
-            help="Column of --inputs naming each row's fold: row in fold f is scored by the f-th --onnx model."
-        ),
-    ] = None,
-    providers: Annotated[
-        str | None,
-        typer.Option(
-            help="Comma-separated onnxruntime execution providers [default: CUDA when available, else CPU]."
-        ),
-    ] = None,
-    output_name: Annotated[
-        str | None,
-        typer.Option(
-            help="ONNX output holding class scores [default: the first 2-D float output]."
-        ),
-    ] = None,
-    batch_size: Annotated[int, typer.Option(min=1, help="Rows per ONNX batch.")] = 4096,
+    label_column: LabelColumn = "label",
+    onnx: Onnx = None,
+    inputs: Inputs = None,
+    fold_column: FoldColumn = None,
+    providers: Providers = None,
+    output_name: OutputName = None,
+    batch_size: BatchSize = 4096,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -100,31 +107,31 @@ def predict_command(
         labelaudit predict --onnx model.onnx --inputs X.npy --out probs.npy
     """
     with console.handled(debug=debug, quiet=quiet):
+        from labelaudit.cli.progress import progress_bar
         from labelaudit.errors import ConfigError
-        from labelaudit.io.atomic import atomic_path
+        from labelaudit.predict.run import guard_probabilities_output, write_probabilities
 
-        if out.suffix.lower() != ".npy":
-            raise ConfigError(f"--out {out}: probabilities are written as .npy; name it *.npy.")
-        if not (out.parent if str(out.parent) else Path()).is_dir():
-            raise ConfigError(f"--out {out}: directory {out.parent} does not exist.")
         if (features is None) == (not onnx):
             raise ConfigError("give either --features (cross-validation) or --onnx with --inputs.")
+        guard_probabilities_output(out, [features, labels, inputs, *(onnx or [])])
         if onnx:
-            probs = _from_onnx(
-                onnx,
-                inputs,
-                labels,
-                label_column,
-                fold_column,
-                providers,
-                output_name,
-                batch_size,
-                quiet,
-            )
+            from labelaudit.predict.run import probabilities_from_onnx
+
+            with progress_bar("Scoring", None, quiet=quiet) as advance:
+                probs = probabilities_from_onnx(
+                    onnx,
+                    inputs,
+                    labels=labels,
+                    label_column=label_column,
+                    fold_column=fold_column,
+                    providers=providers.split(",") if providers else None,
+                    output_name=output_name,
+                    batch_size=batch_size,
+                    on_batch=advance,
+                )
         else:
             if labels is None:
                 raise ConfigError("--features needs --labels: cross-validation trains on them.")
-            from labelaudit.cli.progress import progress_bar
             from labelaudit.predict.features import features_to_probabilities
 
             with progress_bar(f"Cross-validating {model}", folds, quiet=quiet) as advance:
@@ -139,10 +146,7 @@ def predict_command(
                     feature_columns=feature_columns.split(",") if feature_columns else None,
                     on_fold=lambda _i: advance(1),
                 )
-        import numpy as np
-
-        with atomic_path(out) as tmp, tmp.open("wb") as fh:
-            np.save(fh, probs)
+        write_probabilities(probs, out)
         if not quiet:
             from rich.markup import escape
 
@@ -150,58 +154,3 @@ def predict_command(
                 f"Wrote {probs.shape[0]:,} × {probs.shape[1]} probabilities to "
                 f"[bold]{escape(str(out))}[/]"
             )
-
-
-def _from_onnx(
-    models, inputs, labels, label_column, fold_column, providers, output_name, batch_size, quiet
-):
-    import numpy as np
-
-    from labelaudit.cli.progress import progress_bar
-    from labelaudit.errors import ConfigError, InvalidInputError
-    from labelaudit.io.formats import read_table
-    from labelaudit.io.labels import read_labels
-    from labelaudit.predict.features import check_complete, read_features
-    from labelaudit.predict.onnx_model import score
-
-    if inputs is None:
-        raise ConfigError("--onnx needs --inputs: the rows to score.")
-    fold_ids = None
-    if fold_column is not None:
-        if inputs.suffix.lower() not in (".csv", ".parquet"):
-            raise ConfigError("--fold-column needs --inputs as a .csv or .parquet table.")
-        table = read_table(inputs, inputs.suffix.lower())
-        if fold_column not in table.columns:
-            raise InvalidInputError(f"{inputs}: no fold column {fold_column!r}.")
-        fold_ids = table[fold_column].to_numpy()
-        if fold_ids.dtype.kind not in "iu":
-            raise InvalidInputError(
-                f"{inputs}: fold column {fold_column!r} must hold integers 0..M-1."
-            )
-    X = read_features(inputs, exclude=(fold_column,) if fold_column else ())
-    check_complete(X, str(inputs), impute=False)
-    label_data = None
-    if labels is not None:
-        label_data = read_labels(labels, label_column=label_column)
-        if len(label_data.labels) != len(X):
-            raise InvalidInputError(
-                f"{labels} has {len(label_data.labels)} labels but {inputs} has {len(X)} rows."
-            )
-    names = label_data.class_names if label_data is not None else None
-    with progress_bar("Scoring", len(X), quiet=quiet) as advance:
-        probs = score(
-            list(models),
-            X,
-            folds=fold_ids,
-            providers=providers.split(",") if providers else None,
-            output=output_name,
-            batch_size=batch_size,
-            num_classes=len(names) if names else None,
-            on_batch=advance,
-        )
-    if label_data is not None and probs.shape[1] <= label_data.labels.max():
-        raise InvalidInputError(
-            f"the model outputs {probs.shape[1]} classes but {labels} has label "
-            f"{label_data.labels.max()}; the output width must match the number of classes."
-        )
-    return probs.astype(np.float64)

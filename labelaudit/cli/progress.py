@@ -9,8 +9,10 @@ from labelaudit.cli import console
 
 
 @contextlib.contextmanager
-def progress_bar(description: str, total: int, *, quiet: bool) -> Iterator[Callable[[int], None]]:
-    """Yield advance(n): call it as work completes."""
+def progress_bar(
+    description: str, total: int | None, *, quiet: bool
+) -> Iterator[Callable[[int], None]]:
+    """Yield advance(n): call it as work completes (total None: a count without an end)."""
     if quiet or not console.err.is_terminal:
         yield lambda _n: None
         return
