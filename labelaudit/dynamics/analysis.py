@@ -93,8 +93,61 @@ def analyse(
     progress: Callable[[int, int], None] | None = None,
 ) -> TrainingDynamics:
     """Read the record (at most twice) and compute everything the detectors need."""
-    labels = np.asarray(labels, dtype=np.int64)
+    labels = _checked_labels(labels, dynamics)
     n, k, e = dynamics.n, dynamics.k, len(dynamics)
+    warnings: list[str] = []
+    if e < FEW_EPOCHS:
+        warnings.append(
+            f"only {e} epochs recorded: onsets and learning times are coarse; record at least "
+            f"{FEW_EPOCHS}."
+        )
+    report = _Progress(progress, 2 * e)
+    preds = _epoch_predictions(dynamics, report)  # pass 1
+    curves = agreement_curves(preds, labels, k)
+    class_onset, sources = _class_onsets(
+        curves, preds, labels, dynamics.numbers.astype(np.float64), ratio, warnings
+    )
+    row_onset = class_onset[labels]
+    correct = preds == labels  # E×N
+    learning_time, forgetting, never = _learning_events(correct, dynamics.numbers)
+    window = _EarlyWindow.read(dynamics, labels, row_onset, beta, report)  # pass 2
+    report.finish()
+    width = (row_onset + 1).astype(np.float64)
+    confidence = window.py_sum / width
+    in_window = np.arange(e)[:, None] <= row_onset[None, :]
+    agreement_final = float(correct[-1].mean()) if n else 0.0
+    informative = _evidence_warnings(correct, labels, k, agreement_final, warnings)
+    for message in warnings:
+        _warnings.warn(message, WeakEvidenceWarning, stacklevel=2)
+    return TrainingDynamics(
+        labels=labels,
+        epoch_numbers=dynamics.numbers,
+        curves=curves,
+        class_onset=class_onset,
+        onset_source=sources,
+        row_onset=row_onset,
+        snapshot=window.snapshot,
+        elr_target=window.elr_at / window.elr_at.sum(axis=1, keepdims=True),
+        confidence=confidence,
+        variability=np.sqrt(np.clip(window.py_sq / width - confidence**2, 0, None)),
+        correctness=(correct & in_window).sum(axis=0) / width,
+        margin=window.margin_sum / np.maximum(window.margin_count, 1),
+        mean_probs=window.prob_sum / width[:, None],
+        learning_time=learning_time,
+        forgetting=forgetting,
+        never_learned=never,
+        other_mode=_other_mode(preds, labels, k),
+        agreement_at_onset=float((window.snapshot.argmax(axis=1) == labels).mean()) if n else 0.0,
+        agreement_final=agreement_final,
+        informative=informative,
+        warnings=warnings,
+    )
+
+
+def _checked_labels(labels: np.ndarray, dynamics: Dynamics) -> np.ndarray:
+    """labels as int64, one per recorded example and each a class of the record."""
+    labels = np.asarray(labels, dtype=np.int64)
+    n, k = dynamics.n, dynamics.k
     if len(labels) != n:
         raise InvalidInputError(
             f"{dynamics.source} has {n} examples per epoch but there are {len(labels)} labels; "
@@ -106,78 +159,84 @@ def analyse(
             f"row {row} has label {labels[row]}, outside [0, {k}) for the {k} classes of "
             f"{dynamics.source}."
         )
-    warnings: list[str] = []
-    if e < FEW_EPOCHS:
-        warnings.append(
-            f"only {e} epochs recorded: onsets and learning times are coarse; record at least "
-            f"{FEW_EPOCHS}."
-        )
-    total = 2 * e
-    done = 0
+    return labels
 
-    # Pass 1: argmax per epoch.
-    pred_dtype = np.int16 if k < 2**15 else np.int32
-    preds = np.empty((e, n), dtype=pred_dtype)
+
+@dataclass
+class _Progress:
+    """Counts epochs read over both passes for an optional progress(done, total) callback."""
+
+    callback: Callable[[int, int], None] | None
+    total: int
+    done: int = 0
+
+    def step(self) -> None:
+        self.done += 1
+        if self.callback:
+            self.callback(self.done, self.total)
+
+    def finish(self) -> None:
+        if self.callback:
+            self.callback(self.total, self.total)
+
+
+def _epoch_predictions(dynamics: Dynamics, progress: _Progress) -> np.ndarray:
+    """Pass 1: the argmax of every epoch, E×N in the smallest integer type that holds K."""
+    pred_dtype = np.int16 if dynamics.k < 2**15 else np.int32
+    preds = np.empty((len(dynamics), dynamics.n), dtype=pred_dtype)
     for index, probs, _ in dynamics.outputs(scores=False):
         preds[index] = probs.argmax(axis=1)
-        done += 1
-        if progress:
-            progress(done, total)
+        progress.step()
+    return preds
 
-    numbers = dynamics.numbers.astype(np.float64)
-    curves = agreement_curves(preds, labels, k)
-    class_onset, sources = _class_onsets(curves, preds, labels, numbers, ratio, warnings)
-    row_onset = class_onset[labels]
-    correct = preds == labels  # E×N
-    learning_time, forgetting, never = _learning_events(correct, dynamics.numbers)
-    other_mode = _other_mode(preds, labels, k)
 
-    # Pass 2: the early window of each row.
-    stop = int(row_onset.max()) + 1 if n else 0
-    rows = np.arange(n)
-    snapshot = np.zeros((n, k))
-    elr_at = np.zeros((n, k))
-    ema = np.zeros((n, k))
-    prob_sum = np.zeros((n, k))
-    py_sum = np.zeros(n)
-    py_sq = np.zeros(n)
-    margin_sum = np.zeros(n)
-    margin_count = np.zeros(n)
-    for index, probs, scores in dynamics.outputs(stop, check=False):  # checked in pass 1
-        clipped = np.clip(probs, ELR_CLAMP, 1 - ELR_CLAMP)
-        clipped /= clipped.sum(axis=1, keepdims=True)
-        ema *= beta
-        ema += (1 - beta) * clipped
-        active = row_onset >= index
-        py = probs[rows, labels]
-        prob_sum[active] += probs[active]
-        py_sum += np.where(active, py, 0.0)
-        py_sq += np.where(active, py * py, 0.0)
-        # AUM skips epoch 0 (the authors' replication), unless the window is that epoch alone.
-        use_margin = active & ((index >= 1) | (row_onset == 0))
-        given = scores[rows, labels]
-        others = scores.copy()
-        others[rows, labels] = -np.inf
-        margin = given - others.max(axis=1)
-        margin_sum += np.where(use_margin, margin, 0.0)
-        margin_count += use_margin
-        now = row_onset == index
-        snapshot[now] = probs[now]
-        elr_at[now] = ema[now]
-        done += 1
-        if progress:
-            progress(done, total)
-    if progress:
-        progress(total, total)
-    window = (row_onset + 1).astype(np.float64)
-    confidence = py_sum / window
-    variability = np.sqrt(np.clip(py_sq / window - confidence**2, 0, None))
-    in_window = np.arange(e)[:, None] <= row_onset[None, :]
-    correctness = (correct & in_window).sum(axis=0) / window
-    elr_target = elr_at / elr_at.sum(axis=1, keepdims=True)
-    agreement_at_onset = float((snapshot.argmax(axis=1) == labels).mean()) if n else 0.0
-    agreement_final = float(correct[-1].mean()) if n else 0.0
-    pooled = correct.mean(axis=1) if n else np.zeros(e)
+@dataclass
+class _EarlyWindow:
+    """Pass 2: sums over each row's early window (epochs up to its class onset)."""
+
+    snapshot: np.ndarray  # N×K probabilities at the onset epoch
+    elr_at: np.ndarray  # N×K ELR moving average at the onset epoch
+    prob_sum: np.ndarray  # N×K
+    py_sum: np.ndarray  # N: sum of P(given)
+    py_sq: np.ndarray  # N: sum of P(given)²
+    margin_sum: np.ndarray  # N: AUM margins
+    margin_count: np.ndarray  # N
+
+    @classmethod
+    def read(cls, dynamics, labels, row_onset, beta: float, progress: _Progress) -> _EarlyWindow:
+        n, k = dynamics.n, dynamics.k
+        window = cls(*(np.zeros((n, k)) for _ in range(3)), *(np.zeros(n) for _ in range(4)))
+        ema = np.zeros((n, k))
+        rows = np.arange(n)
+        stop = int(row_onset.max()) + 1 if n else 0
+        for index, probs, scores in dynamics.outputs(stop, check=False):  # checked in pass 1
+            clipped = np.clip(probs, ELR_CLAMP, 1 - ELR_CLAMP)
+            clipped /= clipped.sum(axis=1, keepdims=True)
+            ema *= beta
+            ema += (1 - beta) * clipped
+            active = row_onset >= index
+            py = probs[rows, labels]
+            window.prob_sum[active] += probs[active]
+            window.py_sum += np.where(active, py, 0.0)
+            window.py_sq += np.where(active, py * py, 0.0)
+            # AUM skips epoch 0 (the authors' replication), unless the window is that epoch alone.
+            use_margin = active & ((index >= 1) | (row_onset == 0))
+            others = scores.copy()
+            others[rows, labels] = -np.inf
+            margin = scores[rows, labels] - others.max(axis=1)
+            window.margin_sum += np.where(use_margin, margin, 0.0)
+            window.margin_count += use_margin
+            now = row_onset == index
+            window.snapshot[now] = probs[now]
+            window.elr_at[now] = ema[now]
+            progress.step()
+        return window
+
+
+def _evidence_warnings(correct, labels, k: int, agreement_final: float, warnings) -> bool:
+    """Whether the model ever beat the majority class; warn when the dynamics say little."""
+    n = len(labels)
+    pooled = correct.mean(axis=1) if n else np.zeros(len(correct))
     majority = np.bincount(labels, minlength=k).max() / n if n else 1.0
     informative = bool(pooled.max() > majority + MIN_LEARNING_GAIN)
     if not informative:
@@ -191,31 +250,7 @@ def analyse(
             f"the last epoch agrees with only {agreement_final:.0%} of the given labels: the "
             "model never memorised them, so the onset window matters less (any epoch works)."
         )
-    for message in warnings:
-        _warnings.warn(message, WeakEvidenceWarning, stacklevel=2)
-    return TrainingDynamics(
-        labels=labels,
-        epoch_numbers=dynamics.numbers,
-        curves=curves,
-        class_onset=class_onset,
-        onset_source=sources,
-        row_onset=row_onset,
-        snapshot=snapshot,
-        elr_target=elr_target,
-        confidence=confidence,
-        variability=variability,
-        correctness=correctness,
-        margin=margin_sum / np.maximum(margin_count, 1),
-        mean_probs=prob_sum / window[:, None],
-        learning_time=learning_time,
-        forgetting=forgetting,
-        never_learned=never,
-        other_mode=other_mode,
-        agreement_at_onset=agreement_at_onset,
-        agreement_final=agreement_final,
-        informative=informative,
-        warnings=warnings,
-    )
+    return informative
 
 
 def _class_onsets(curves, preds, labels, numbers, ratio, warnings):
