@@ -118,10 +118,24 @@ def test_top_level_modules_are_public_api_or_plumbing():
 
 
 def test_cli_modules_stay_small():
-    for path in (PACKAGE / "cli").glob("*.py"):
-        lines = len(path.read_text(encoding="utf-8").splitlines())
-        assert lines <= 400, f"{path.name} has {lines} lines"
-    assert len((PACKAGE / "cli" / "audit_cmd.py").read_text().splitlines()) <= 250
+    """The CLI parses options and prints; anything longer belongs in the library."""
+    sizes = {p.name: len(p.read_text().splitlines()) for p in (PACKAGE / "cli").glob("*.py")}
+    assert sizes and max(sizes.values()) <= 250, sizes
+
+
+# #17: "no function over about 80 lines"; Typer signatures count, so options live in aliases.
+MAX_FUNCTION_LINES = 80
+
+
+def test_no_function_is_over_about_80_lines():
+    long = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = node.end_lineno - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    long.append(f"{path.relative_to(PACKAGE)}:{node.name} ({length} lines)")
+    assert long == []
 
 
 @pytest.fixture(scope="module")

@@ -85,22 +85,13 @@ def audit_command(
 
     Exit codes: 0 on success (whether or not issues were found), 2 on bad input or usage.
     """
-    from labelaudit.pipeline import AuditRequest, FeatureSpec, Outputs, run
+    from labelaudit.pipeline import AuditRequest, Outputs, run
 
     with console.handled(debug=debug, quiet=quiet):
         request = AuditRequest(
             labels=labels,
             pred_probs=tuple(pred_probs or ()),
-            features=None
-            if features is None
-            else FeatureSpec(
-                features,
-                model=model,
-                folds=folds,
-                seed=seed,
-                impute=impute,
-                columns=tuple(feature_columns.split(",")) if feature_columns else None,
-            ),
+            features=_feature_spec(features, model, folds, seed, impute, feature_columns),
             dynamics=dynamics,
             dynamics_kind=dynamics_kind,
             logits=logits,
@@ -126,6 +117,18 @@ def audit_command(
         )
         report = run(request, Observer(quiet=quiet))
         show_summary(report, out, json_output=json_output, quiet=quiet)
+
+
+def _feature_spec(features, model, folds, seed, impute, feature_columns):
+    """--features and its cross-validation options, or None without --features."""
+    from labelaudit.pipeline import FeatureSpec
+
+    if features is None:
+        return None
+    columns = tuple(feature_columns.split(",")) if feature_columns else None
+    return FeatureSpec(
+        features, model=model, folds=folds, seed=seed, impute=impute, columns=columns
+    )
 
 
 def show_summary(report, out, *, json_output: bool, quiet: bool) -> None:

@@ -10,47 +10,52 @@ import typer
 from labelaudit.cli import console
 from labelaudit.cli.options import DatasetOption, Debug, IdColumn, Json, Quiet, ReportPath
 
+HtmlOut = Annotated[
+    Path | None,
+    typer.Option(
+        "--html",
+        metavar="PATH",
+        help="Write a self-contained HTML review page (no network access needed).",
+        show_default=False,
+    ),
+]
+ImageColumn = Annotated[
+    str | None,
+    typer.Option(
+        help="Dataset column of image paths (relative to the dataset file) to show as thumbnails.",
+        show_default="detected: image, path, file... holding image file names",
+    ),
+]
+TextColumn = Annotated[
+    str | None,
+    typer.Option(
+        help="Dataset column of text to show.", show_default="detected: text, sentence..."
+    ),
+]
+ImageRoot = Annotated[
+    Path | None,
+    typer.Option(
+        metavar="DIR",
+        file_okay=False,
+        help="Embed images only from DIR or below (relative paths are read from DIR); "
+        "images named outside it are listed as not embedded.",
+        show_default="the folder of the --dataset file",
+    ),
+]
+MaxRows = Annotated[
+    int, typer.Option(min=1, help="Most flagged rows in the HTML table (worst first).")
+]
+
 
 def report_command(
     report: ReportPath,
-    html_out: Annotated[
-        Path | None,
-        typer.Option(
-            "--html",
-            metavar="PATH",
-            help="Write a self-contained HTML review page (no network access needed).",
-            show_default=False,
-        ),
-    ] = None,
+    html_out: HtmlOut = None,
     dataset: DatasetOption = None,
     id_column: IdColumn = None,
-    image_column: Annotated[
-        str | None,
-        typer.Option(
-            help="Dataset column of image paths (relative to the dataset file) to show as "
-            "thumbnails.",
-            show_default="detected: image, path, file... holding image file names",
-        ),
-    ] = None,
-    text_column: Annotated[
-        str | None,
-        typer.Option(
-            help="Dataset column of text to show.", show_default="detected: text, sentence..."
-        ),
-    ] = None,
-    image_root: Annotated[
-        Path | None,
-        typer.Option(
-            metavar="DIR",
-            file_okay=False,
-            help="Embed images only from DIR or below (relative paths are read from DIR); "
-            "images named outside it are listed as not embedded.",
-            show_default="the folder of the --dataset file",
-        ),
-    ] = None,
-    max_rows: Annotated[
-        int, typer.Option(min=1, help="Most flagged rows in the HTML table (worst first).")
-    ] = 5000,
+    image_column: ImageColumn = None,
+    text_column: TextColumn = None,
+    image_root: ImageRoot = None,
+    max_rows: MaxRows = 5000,
     json_output: Json = False,
     quiet: Quiet = False,
     debug: Debug = False,

@@ -61,20 +61,19 @@ def classify(
     if id_values is not None and len(id_values) != n:
         raise InvalidInputError(f"{len(id_values)} ids were given for {n} examples.")
 
-    cl_options = dict(
-        filter_by=filter_by,  # None: labelaudit's adaptive default (docs/default-rule.md)
-        rank_by=rank_by,
-        frac_noise=frac_noise,
-        num_to_remove_per_class=num_to_remove_per_class,
-        min_examples_per_class=min_examples_per_class,
-        calibrate=calibrate,
+    options = _detector_options(
+        detector,
+        dict(
+            filter_by=filter_by,  # None: labelaudit's adaptive default (docs/default-rule.md)
+            rank_by=rank_by,
+            frac_noise=frac_noise,
+            num_to_remove_per_class=num_to_remove_per_class,
+            min_examples_per_class=min_examples_per_class,
+            calibrate=calibrate,
+        ),
+        detector_options,
+        members,
     )
-    if detector == DEFAULT_DETECTOR:
-        options = {**cl_options, **(detector_options or {})}
-        if filter_by is None and members is not None and len(members) > 1:
-            options["members"] = members
-    else:
-        options = dict(detector_options or {})
     try:
         instance = registry.load(detector)(**options)
     except (TypeError, ValueError) as exc:
@@ -93,7 +92,23 @@ def classify(
         )
 
     columns = build_columns(y, P, result, class_names=class_names, ids=id_values)
-    metadata = {
+    return Report(columns, _metadata(detector, options, class_names, n, k, result))
+
+
+def _detector_options(detector, cl_options, detector_options, members) -> dict[str, Any]:
+    """Keyword options for the detector: cleanlab's for confident learning (plus the ensemble
+    members under the adaptive default), else the detector's own."""
+    if detector != DEFAULT_DETECTOR:
+        return dict(detector_options or {})
+    options = {**cl_options, **(detector_options or {})}
+    if cl_options["filter_by"] is None and members is not None and len(members) > 1:
+        options["members"] = members
+    return options
+
+
+def _metadata(detector, options, class_names, n: int, k: int, result) -> dict[str, Any]:
+    """The report's metadata; the pipeline adds inputs and provenance (pipeline/provenance.py)."""
+    return {
         "labelaudit_version": __version__,
         "schema_version": SCHEMA_VERSION,
         "detector": detector,
@@ -105,4 +120,3 @@ def classify(
         "num_issues": int(np.count_nonzero(result.is_label_issue)),
         "details": result.details,
     }
-    return Report(columns, metadata)
