@@ -72,6 +72,10 @@ class Report:
 
     def summary(self) -> dict[str, Any]:
         """A JSON-serialisable digest: counts, per-class flags, the top issues, the noise matrix."""
+        if self.metadata.get("task") == "segmentation":
+            from labelaudit.segmentation.summary import summarise
+
+            return summarise(self)
         cols = self.columns
         n = int(self.metadata.get("n", len(cols["row"])))  # --only-flagged files hold fewer rows
         k = int(self.metadata["k"])

@@ -30,10 +30,12 @@ from labelaudit.cli.audit_options import (
     NumToRemovePerClassOption,
     OnlyFlaggedOption,
     OutOption,
+    PixelMaskOutOption,
     PredProbsOption,
     RankByOption,
     SchedulerOption,
     SeedOption,
+    TaskOption,
     parse_counts,
 )
 from labelaudit.cli.options import Debug, Json, Quiet, RankBy
@@ -71,6 +73,8 @@ def audit_command(
     engine: EngineOption = "local",
     scheduler: SchedulerOption = None,
     force: ForceOption = False,
+    task: TaskOption = "auto",
+    pixel_mask_out: PixelMaskOutOption = None,
     json_output: Json = False,
     quiet: Quiet = False,
     debug: Debug = False,
@@ -82,6 +86,8 @@ def audit_command(
         labelaudit audit --labels labels.npy --pred-probs probs.npy --out report.parquet
 
         labelaudit audit --labels labels.npy --dynamics epochs/ --out report.parquet
+
+        labelaudit audit --task segmentation --labels masks.npy --pred-probs probs.npy --out report.parquet
 
     Exit codes: 0 on success (whether or not issues were found), 2 on bad input or usage.
     """
@@ -113,7 +119,10 @@ def audit_command(
             scheduler=scheduler,
             device=device,
             force=force,
-            outputs=Outputs(out, only_flagged=only_flagged, block_rows=block_rows),
+            task=task,
+            outputs=Outputs(
+                out, only_flagged=only_flagged, block_rows=block_rows, pixel_mask=pixel_mask_out
+            ),
         )
         report = run(request, Observer(quiet=quiet))
         show_summary(report, out, json_output=json_output, quiet=quiet)

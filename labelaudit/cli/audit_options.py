@@ -239,3 +239,25 @@ def parse_counts(spec: str | None) -> list[int] | int | None:
             "counts cannot be negative.", param_hint="--num-to-remove-per-class"
         )
     return values[0] if len(values) == 1 else values
+
+
+TaskOption = Annotated[
+    str,
+    typer.Option(
+        "--task",
+        metavar="TASK",
+        help="What a label is: auto (one class or class set per row, as the inputs say) or "
+        "segmentation (--labels N×H×W integer masks, --pred-probs N×K×H×W probabilities; one "
+        "report row per image).",
+    ),
+]
+PixelMaskOutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--pixel-mask-out",
+        metavar="PATH",
+        help="With --task segmentation: write the N×H×W boolean mask of flagged pixels (.npy, "
+        "written through a memory map).",
+        show_default=False,
+    ),
+]

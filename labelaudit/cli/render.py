@@ -18,6 +18,9 @@ def print_json(console: Console, summary: dict[str, Any]) -> None:
 
 def print_summary(console: Console, summary: dict[str, Any]) -> None:
     """Headline, per-class flags, the top flagged rows and the estimated noise matrix."""
+    if summary.get("task") == "segmentation":
+        _print_segmentation(console, summary)
+        return
     n, flagged = summary["n"], summary["num_issues"]
     console.print(
         f"[bold]{flagged:,} of {n:,} labels look wrong[/] "
@@ -45,6 +48,36 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
         console.print(_noise_table(summary["noise_matrix"], summary["per_class"]))
     elif summary.get("largest_flips"):
         console.print(_flips_table(summary["largest_flips"], summary["per_class"]))
+
+
+def _print_segmentation(console: Console, summary: dict[str, Any]) -> None:
+    h, w = summary.get("image_shape") or ("?", "?")
+    console.print(
+        f"[bold]{summary['num_issues']:,} of {summary['n']:,} images have a mislabelled "
+        f"region[/] ({summary['issue_fraction']:.1%}); {summary['num_pixel_issues']:,} pixels "
+        f"flagged — {h}×{w} pixels, {summary['k']} classes"
+    )
+    table = _per_class_table(summary["per_class"])
+    table.title = "Flagged pixels per given class"
+    console.print(table)
+    if not summary["top_issues"]:
+        return
+    top = Table(title="Images most likely mislabelled", title_justify="left")
+    for col in ("rank", "row", "flagged pixels", "largest region", "worst class", "model says"):
+        top.add_column(col, justify="right" if col != "worst class" else "left")
+    top.add_column("quality", justify="right")
+    names = {c["class"]: c["name"] for c in summary["per_class"]}
+    for t in summary["top_issues"]:
+        top.add_row(
+            str(t["issue_rank"]),
+            str(t["row"]),
+            f"{t['pixel_issue_count']:,} ({t['pixel_issue_fraction']:.1%})",
+            f"{t['largest_region']:,}",
+            names.get(t["worst_class"], "–"),
+            names.get(t["suggested_class"], "–"),
+            f"{t['label_quality']:.4f}",
+        )
+    console.print(top)
 
 
 def default_rule_line(rule: dict[str, Any]) -> str:

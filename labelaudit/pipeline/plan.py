@@ -12,7 +12,7 @@ from labelaudit.confident.methods import CONFIDENT_LEARNING_DEFAULTS
 from labelaudit.detectors import registry
 from labelaudit.detectors.base import EVIDENCE_KINDS, requirements
 from labelaudit.errors import ConfigError
-from labelaudit.pipeline.request import DEFAULT_DETECTOR, ENGINES, AuditRequest
+from labelaudit.pipeline.request import DEFAULT_DETECTOR, ENGINES, TASK_CHOICES, AuditRequest
 
 # The options that choose and order confident learning's flags, and those that tune its joint.
 RANKING_AND_PRUNING = ("filter_by", "rank_by", "frac_noise", "num_to_remove_per_class")
@@ -30,7 +30,7 @@ DASK_REFUSES = {
 class Plan:
     """What the pipeline will do: the task, the detector classes in order, the changed options."""
 
-    task: str  # "classification", "multi_label" or "dynamics"
+    task: str  # "classification", "multi_label", "dynamics" or "segmentation"
     detectors: tuple[tuple[str, type], ...]
     changed_options: dict  # confident-learning options that differ from the defaults
 
@@ -47,6 +47,12 @@ def check(request: AuditRequest) -> Plan:
     """The request's plan, or a one-sentence ConfigError."""
     _check_sources(request)
     _check_engine(request)
+    if request.task not in TASK_CHOICES:
+        raise ConfigError(f"--task must be one of {', '.join(TASK_CHOICES)}, got {request.task!r}.")
+    if request.task == "segmentation":
+        return Plan("segmentation", (), _check_segmentation(request))
+    if request.outputs.pixel_mask is not None:
+        raise ConfigError("--pixel-mask-out needs --task segmentation.")
     detectors = tuple((name, registry.load(name)) for name in request.detector_names)
     task = _task(request, detectors)
     changed = changed_options(dict(request.options))
@@ -116,6 +122,44 @@ def _task(request: AuditRequest, detectors: tuple[tuple[str, type], ...]) -> str
             raise ConfigError(f"{names[0]} does not combine with --pred-probs; drop it.")
         return "dynamics"
     return "classification"
+
+
+# What a segmentation audit does not take, with the reason said before any work.
+SEGMENTATION_REFUSES = {
+    "multi_label": "--multi-label",
+    "dynamics": "--dynamics",
+    "features": "--features",
+    "logits": "--logits (give softmax probabilities)",
+    "detectors": "--detector (the pixel audit is confident learning)",
+    "id_column": "--id-column (masks are .npy arrays; rows are image positions)",
+    "ensemble": "several --pred-probs",
+    "dask": "--engine dask",
+}
+
+
+def _check_segmentation(request: AuditRequest) -> dict:
+    """Refuse what a pixel audit cannot take; it has no options of its own yet."""
+    given = {
+        "multi_label": request.multi_label,
+        "dynamics": request.dynamics is not None,
+        "features": request.features is not None,
+        "logits": request.logits,
+        "detectors": bool(request.detectors),
+        "id_column": request.id_column is not None,
+        "ensemble": len(request.pred_probs) > 1,
+        "dask": request.engine == "dask",
+    }
+    for kind, present in given.items():
+        if present:
+            raise ConfigError(f"--task segmentation does not take {SEGMENTATION_REFUSES[kind]}.")
+    changed = changed_options(dict(request.options))
+    if changed:
+        key = sorted(changed)[0]
+        flag = "--no-calibrate" if key == "calibrate" else "--" + key.replace("_", "-")
+        raise ConfigError(
+            f"--task segmentation runs cleanlab's pixel audit with its defaults; drop {flag}."
+        )
+    return changed
 
 
 def _check_options(request: AuditRequest, task: str, primary: str, changed: dict) -> None:

@@ -10,6 +10,9 @@ from typing import Any
 # Where the passes over the probabilities run (`--engine`); "local" streams .npy files through a
 # memory map unless `in_memory` is set (pipeline/engines.py).
 ENGINES = ("local", "dask")
+# What one row of the labels is (`--task`): "auto" is classification, multi-label or dynamics as
+# the other inputs say; "segmentation" reads N×H×W masks and N×K×H×W probabilities.
+TASK_CHOICES = ("auto", "segmentation")
 DEFAULT_DETECTOR = "confident_learning"
 DEFAULT_DYNAMICS_DETECTOR = "elr"
 
@@ -33,6 +36,7 @@ class Outputs:
     report: Path | None = None
     only_flagged: bool = False
     block_rows: int | None = None  # rows per Parquet block read and per report row group
+    pixel_mask: Path | None = None  # segmentation: the N×H×W flagged-pixel mask (.npy)
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ class AuditRequest:
     scheduler: str | None = None
     device: str = "cpu"
     force: bool = False  # audit even when the class order looks permuted
+    task: str = "auto"  # TASK_CHOICES
     outputs: Outputs = field(default_factory=Outputs)
 
     @property

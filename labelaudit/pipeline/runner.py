@@ -36,13 +36,24 @@ def run_with_labels(
 
     plan = check(request)
     out = request.outputs.report
+    inputs = [path for _, path in request.input_files()]
     if out is not None:
-        guard_output(Path(out), [path for _, path in request.input_files()], suffixes=(".parquet",))
+        guard_output(Path(out), inputs, suffixes=(".parquet",))
+    if request.outputs.pixel_mask is not None:
+        guard_output(
+            Path(request.outputs.pixel_mask),
+            [*inputs, out],
+            option="--pixel-mask-out",
+            suffixes=(".npy",),
+            what="the pixel mask is written as .npy",
+        )
     engine = select(request.engine, in_memory=request.in_memory, scheduler=request.scheduler)
     hashes = provenance.InputHashes(request.input_files())
     try:
         with engine.session(request.pred_probs):
-            labels = label_loader.load(request, observer, keep_table=keep_label_table)
+            labels = None
+            if plan.task != "segmentation":  # masks are the segmentation loader's
+                labels = label_loader.load(request, observer, keep_table=keep_label_table)
             evidence = loaders.load_evidence(request, engine, observer)
             report = TASKS[plan.task](request, plan, labels, evidence, engine, observer)
     except BaseException:
@@ -163,4 +174,20 @@ def _dynamics(request, plan: Plan, labels, evidence, engine, observer):
         )
 
 
-TASKS = {"classification": _classification, "multi_label": _multi_label, "dynamics": _dynamics}
+def _segmentation(request, plan: Plan, labels, evidence, engine, observer):
+    from labelaudit.pipeline.segmentation import audit_pixels
+
+    return audit_pixels(
+        evidence["pixel_probs"],
+        class_names=label_loader.class_names(request),
+        pixel_mask_out=request.outputs.pixel_mask,
+        observer=observer,
+    )
+
+
+TASKS = {
+    "classification": _classification,
+    "multi_label": _multi_label,
+    "dynamics": _dynamics,
+    "segmentation": _segmentation,
+}

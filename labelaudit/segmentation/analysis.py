@@ -118,6 +118,7 @@ class PixelPass:
 
     self_confidence: np.ndarray  # N×H×W, P(label), input dtype
     argmax_is_label: np.ndarray  # N×H×W bool
+    predicted: np.ndarray  # N×H×W argmax, the smallest unsigned type that holds K
     num_issues: int  # cleanlab's count of pixel issues
     image_quality: np.ndarray  # N float64: softmin of each image's self-confidence
 
@@ -135,6 +136,7 @@ def pixel_pass(
     adjusted = thresholds - FLOATING_POINT_COMPARISON
     scores = np.empty((n, h, w), dtype=pred_probs.dtype)
     correct = np.empty((n, h, w), dtype=bool)
+    predicted_all = np.empty((n, h, w), dtype=np.min_scalar_type(pred_probs.shape[1] - 1))
     image_quality = np.empty(n)
     num_issues = 0
     rows, cols = np.arange(h)[:, None], np.arange(w)
@@ -145,11 +147,12 @@ def pixel_pass(
         top = np.take_along_axis(probs, predicted[None], axis=0)[0]
         scores[i] = probs[mask, rows, cols]
         correct[i] = predicted == mask
+        predicted_all[i] = predicted
         num_issues += int(np.count_nonzero((top >= adjusted[predicted]) & ~correct[i]))
         image_quality[i] = softmin(scores[i].reshape(-1).astype(np.float64), temperature)
         if on_images is not None:
             on_images(1)
-    return PixelPass(scores, correct, num_issues, image_quality)
+    return PixelPass(scores, correct, predicted_all, num_issues, image_quality)
 
 
 def softmin(scores: np.ndarray, temperature: float = SOFTMIN_TEMPERATURE) -> float:
@@ -189,6 +192,17 @@ def pixel_issues(
     thresholds = confident_thresholds(
         labels, pred_probs, batch_size=batch_size, on_images=on_images
     )
+    return issues_from_thresholds(labels, pred_probs, thresholds, temperature, on_images)
+
+
+def issues_from_thresholds(
+    labels: np.ndarray,
+    pred_probs: np.ndarray,
+    thresholds: np.ndarray,
+    temperature: float = SOFTMIN_TEMPERATURE,
+    on_images: Callable[[int], None] | None = None,
+) -> tuple[np.ndarray, PixelPass]:
+    """Pass 2, the cut by selection, and the unflagging of pixels whose argmax is their label."""
     found = pixel_pass(labels, pred_probs, thresholds, temperature=temperature, on_images=on_images)
     mask = lowest_scores_mask(found.self_confidence, found.num_issues)
     mask &= ~found.argmax_is_label

@@ -14,13 +14,21 @@ LOADERS = {
     "pred_probs": "labelaudit.pipeline.loaders.pred_probs:load",
     "features": "labelaudit.pipeline.loaders.features:load",
     "dynamics": "labelaudit.pipeline.loaders.dynamics:load",
+    "segmentation": "labelaudit.pipeline.loaders.segmentation:load",
 }
 # The evidence kind (detectors.base.EVIDENCE_KINDS) each input kind provides.
-PROVIDES = {"pred_probs": "pred_probs", "features": "pred_probs", "dynamics": "dynamics"}
+PROVIDES = {
+    "pred_probs": "pred_probs",
+    "features": "pred_probs",
+    "dynamics": "dynamics",
+    "segmentation": "pixel_probs",
+}
 
 
 def present(request) -> list[str]:
     """The input kinds this request supplies, in LOADERS order."""
+    if request.task == "segmentation":
+        return ["segmentation"]
     given = {
         "pred_probs": len(request.pred_probs) > 0,
         "features": request.features is not None,
