@@ -105,26 +105,7 @@ class Report:
             }
             for c in range(k)
         ]
-        top = []
-        for i in self.issue_order()[:TOP_ISSUES]:
-            item = {
-                "issue_rank": int(cols["issue_rank"][i]),
-                "row": int(cols["row"][i]),
-                "label_quality": float(cols["label_quality"][i]),
-            }
-            if multi:
-                for key in LIST_COLUMNS:
-                    item[key] = [int(c) for c in cols[key][i]]
-            else:
-                item["given_label"] = int(cols["given_label"][i])
-                item["suggested_label"] = int(cols["suggested_label"][i])
-                item["suggestion_confidence"] = float(cols["suggestion_confidence"][i])
-            if "id" in cols:
-                item["id"] = _jsonable(cols["id"][i])
-            if "given_name" in cols:
-                item["given_name"] = str(cols["given_name"][i])
-                item["suggested_name"] = str(cols["suggested_name"][i])
-            top.append(item)
+        top = [self._top_issue(i, multi) for i in self.issue_order()[:TOP_ISSUES]]
         details = self.metadata.get("details", {})
         extra: dict[str, Any] = {}
         if "grade" in cols:
@@ -151,6 +132,28 @@ class Report:
             "options": self.metadata.get("options", {}),
             **extra,
         }
+
+    def _top_issue(self, i: int, multi: bool) -> dict[str, Any]:
+        """One flagged row as the summary's top_issues show it."""
+        cols = self.columns
+        item = {
+            "issue_rank": int(cols["issue_rank"][i]),
+            "row": int(cols["row"][i]),
+            "label_quality": float(cols["label_quality"][i]),
+        }
+        if multi:
+            for key in LIST_COLUMNS:
+                item[key] = [int(c) for c in cols[key][i]]
+        else:
+            item["given_label"] = int(cols["given_label"][i])
+            item["suggested_label"] = int(cols["suggested_label"][i])
+            item["suggestion_confidence"] = float(cols["suggestion_confidence"][i])
+        if "id" in cols:
+            item["id"] = _jsonable(cols["id"][i])
+        if "given_name" in cols:
+            item["given_name"] = str(cols["given_name"][i])
+            item["suggested_name"] = str(cols["suggested_name"][i])
+        return item
 
     def to_parquet(
         self, path: Path, *, only_flagged: bool = False, row_group_size: int | None = None

@@ -159,3 +159,30 @@ def test_pixel_mask_out_needs_the_segmentation_task(tmp_path):
         "--out", tmp_path / "r.parquet", "--pixel-mask-out", tmp_path / "x.npy",
     )  # fmt: skip
     assert res.exit_code == 2 and "needs --task segmentation" in res.stderr
+
+
+def test_export_and_diff_take_segmentation_reports_and_apply_refuses(audited, tmp_path):
+    root, given, *_ = audited
+    report = root / "r.parquet"
+    res = run_cli("export", report, "--out", tmp_path / "flagged.csv", "-q")
+    assert res.exit_code == 0, res.stderr
+    import pandas as pd
+
+    exported = pd.read_csv(tmp_path / "flagged.csv")
+    flagged = Report.read_parquet(report).columns["is_label_issue"]
+    assert len(exported) == flagged.sum() and exported["issue_rank"].tolist() == sorted(
+        exported["issue_rank"]
+    )
+    import json
+
+    res = run_cli("diff", report, report, "--json")
+    assert res.exit_code == 0, res.stderr
+    same = json.loads(res.stdout)
+    assert same["newly_flagged"] == [] and same["no_longer_flagged"] == []
+    np.save(tmp_path / "masks.npy", given)
+    for args, fragment in (
+        (("apply", report, "--labels", tmp_path / "masks.npy", "--dry-run"), "apply works on"),
+        (("report", report, "--html", tmp_path / "p.html"), "the review page works on"),
+    ):
+        res = run_cli(*args)
+        assert res.exit_code == 2 and fragment in res.stderr and "segmentation" in res.stderr

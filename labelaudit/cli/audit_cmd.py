@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from labelaudit.cli import console
 from labelaudit.cli.audit_options import (
-    BlockRowsOption,
     ClassNamesOption,
     DetectorOption,
-    DeviceOption,
     DynamicsKindOption,
     DynamicsOption,
-    EngineOption,
     FeatureColumnsOption,
     FeaturesOption,
     FilterByOption,
@@ -19,7 +16,6 @@ from labelaudit.cli.audit_options import (
     FracNoiseOption,
     IdColumnOption,
     ImputeOption,
-    InMemoryOption,
     LabelColumnOption,
     LabelsOption,
     LogitsOption,
@@ -28,18 +24,24 @@ from labelaudit.cli.audit_options import (
     MultiLabelOption,
     NoCalibrateOption,
     NumToRemovePerClassOption,
-    OnlyFlaggedOption,
     OutOption,
-    PixelMaskOutOption,
     PredProbsOption,
     RankByOption,
-    SchedulerOption,
     SeedOption,
-    TaskOption,
     parse_counts,
 )
 from labelaudit.cli.options import Debug, Json, Quiet, RankBy
 from labelaudit.cli.progress import Observer
+from labelaudit.cli.run_options import (
+    BlockRowsOption,
+    DeviceOption,
+    EngineOption,
+    InMemoryOption,
+    OnlyFlaggedOption,
+    PixelMaskOutOption,
+    SchedulerOption,
+    TaskOption,
+)
 
 
 def audit_command(
@@ -91,41 +93,51 @@ def audit_command(
 
     Exit codes: 0 on success (whether or not issues were found), 2 on bad input or usage.
     """
-    from labelaudit.pipeline import AuditRequest, Outputs, run
+    from labelaudit.pipeline import run
 
     with console.handled(debug=debug, quiet=quiet):
-        request = AuditRequest(
-            labels=labels,
-            pred_probs=tuple(pred_probs or ()),
-            features=_feature_spec(features, model, folds, seed, impute, feature_columns),
-            dynamics=dynamics,
-            dynamics_kind=dynamics_kind,
-            logits=logits,
-            multi_label=multi_label,
-            label_column=label_column,
-            id_column=id_column,
-            class_names=class_names,
-            detectors=tuple(detector or ()),
-            options=dict(
-                filter_by=None if filter_by is None else filter_by.value,
-                rank_by=rank_by.value,
-                frac_noise=frac_noise,
-                num_to_remove_per_class=parse_counts(num_to_remove_per_class),
-                min_examples_per_class=min_examples_per_class,
-                calibrate=not no_calibrate,
-            ),
-            engine=engine,
-            in_memory=in_memory,
-            scheduler=scheduler,
-            device=device,
-            force=force,
-            task=task,
-            outputs=Outputs(
-                out, only_flagged=only_flagged, block_rows=block_rows, pixel_mask=pixel_mask_out
-            ),
-        )
+        request = _request(**locals())
         report = run(request, Observer(quiet=quiet))
         show_summary(report, out, json_output=json_output, quiet=quiet)
+
+
+def _request(**options):
+    """The AuditRequest for the audit command's parsed options (its locals)."""
+    from types import SimpleNamespace
+
+    from labelaudit.pipeline import AuditRequest, Outputs
+
+    o = SimpleNamespace(**options)
+    return AuditRequest(
+        labels=o.labels,
+        pred_probs=tuple(o.pred_probs or ()),
+        features=_feature_spec(o.features, o.model, o.folds, o.seed, o.impute, o.feature_columns),
+        dynamics=o.dynamics,
+        dynamics_kind=o.dynamics_kind,
+        logits=o.logits,
+        multi_label=o.multi_label,
+        label_column=o.label_column,
+        id_column=o.id_column,
+        class_names=o.class_names,
+        detectors=tuple(o.detector or ()),
+        options=dict(
+            filter_by=None if o.filter_by is None else o.filter_by.value,
+            rank_by=o.rank_by.value,
+            frac_noise=o.frac_noise,
+            num_to_remove_per_class=parse_counts(o.num_to_remove_per_class),
+            min_examples_per_class=o.min_examples_per_class,
+            calibrate=not o.no_calibrate,
+        ),
+        engine=o.engine,
+        in_memory=o.in_memory,
+        scheduler=o.scheduler,
+        device=o.device,
+        force=o.force,
+        task=o.task,
+        outputs=Outputs(
+            o.out, only_flagged=o.only_flagged, block_rows=o.block_rows, pixel_mask=o.pixel_mask_out
+        ),
+    )
 
 
 def _feature_spec(features, model, folds, seed, impute, feature_columns):

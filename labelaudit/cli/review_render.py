@@ -52,11 +52,20 @@ def print_diff(result, a, b) -> None:
         f"[bold]{len(result.changed_suggestion):,}[/] with a changed suggestion "
         f"({a.num_issues:,} → {b.num_issues:,} flagged)"
     )
-    single = "given_label" in b.columns
+    # The given and suggested columns of each kind of report (segmentation: per image).
+    key_given, key_suggested = {
+        "given_label": ("given_label", "suggested_label"),
+        "given_labels": ("given_labels", "suggested_labels"),
+        "worst_class": ("worst_class", "suggested_class"),
+    }[next(k for k in ("given_label", "given_labels", "worst_class") if k in b.columns)]
 
     def name(report, i, key):
+        import numpy as np
+
         value = report.columns[key][i]
-        return report.class_name(int(value)) if single else str(list(value))
+        if np.ndim(value):
+            return str(list(value))
+        return report.class_name(int(value)) if value >= 0 else "–"
 
     for title, rows, report in (
         ("Newly flagged", result.newly_flagged, b),
@@ -68,8 +77,6 @@ def print_diff(result, a, b) -> None:
         table = Table(title=title, title_justify="left")
         for col in ("row", "given", "suggested (old)", "suggested (new)", "quality (new)"):
             table.add_column(col)
-        key_given = "given_label" if single else "given_labels"
-        key_suggested = "suggested_label" if single else "suggested_labels"
         for i in rows[:ROWS_SHOWN].tolist():
             table.add_row(
                 str(i),

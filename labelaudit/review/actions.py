@@ -81,8 +81,7 @@ def plan_apply(report: Report, labels_path: Path, *, min_confidence=None, label_
     from labelaudit.review.labels_file import LabelsFile
 
     refuse_partial(report, "apply")
-    if "given_label" not in report.columns:
-        raise InvalidInputError("apply works on single-label reports; this one is multi-label.")
+    refuse_kind(report, "apply", ("single-label",))
 
     if min_confidence is not None and not 0 <= min_confidence <= 1:
         raise InvalidInputError(f"--min-confidence must be in [0, 1], got {min_confidence}.")
@@ -200,10 +199,13 @@ def diff_reports(old: Report, new: Report, old_path: Path, new_path: Path) -> Di
         raise InvalidInputError(
             f"{old_path} and {new_path} do not list the same ids in the same order."
         )
-    if ("given_label" in a) != ("given_label" in b):
-        raise InvalidInputError("diff compares two single-label or two multi-label reports.")
+    if report_kind(old) != report_kind(new):
+        raise InvalidInputError(
+            f"{old_path} is a {report_kind(old)} report and {new_path} a {report_kind(new)} one; "
+            "diff compares two reports of the same kind."
+        )
     fa, fb = a["is_label_issue"], b["is_label_issue"]
-    key = "suggested_label" if "suggested_label" in a else None
+    key = next((k for k in ("suggested_label", "suggested_class") if k in a), None)
     if key:
         changed = fa & fb & (a[key] != b[key])
     else:
@@ -224,6 +226,22 @@ def diff_reports(old: Report, new: Report, old_path: Path, new_path: Path) -> Di
         no_longer_flagged=np.flatnonzero(fa & ~fb),
         changed_suggestion=np.flatnonzero(changed),
     )
+
+
+def report_kind(report: Report) -> str:
+    """single-label, multi-label or segmentation: what one row of the report describes."""
+    if report.metadata.get("task") == "segmentation":
+        return "segmentation"
+    return "single-label" if "given_label" in report.columns else "multi-label"
+
+
+def refuse_kind(report: Report, command: str, allowed: tuple[str, ...]) -> None:
+    """One sentence when a command has no meaning for this kind of report."""
+    kind = report_kind(report)
+    if kind not in allowed:
+        raise InvalidInputError(
+            f"{command} works on {' and '.join(allowed)} reports; this one is {kind}."
+        )
 
 
 def refuse_partial(report: Report, command: str) -> None:

@@ -48,7 +48,10 @@ def write_review_page(
         suffixes=PAGE_SUFFIXES,
         what="review pages are HTML files",
     )
+    from labelaudit.review.actions import refuse_kind
+
     report = Report.read_parquet(report_path)
+    refuse_kind(report, "the review page", ("single-label", "multi-label"))
     rows = None
     if dataset is not None:
         rows = align(report, read_dataset(dataset), dataset, id_column)
