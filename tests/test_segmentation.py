@@ -129,3 +129,33 @@ def test_a_mask_value_outside_k_names_the_image():
     labels[2, 1, 1] = 3
     with pytest.raises(InvalidInputError, match="mask value 3 at image 2, row 1, column 1"):
         find_label_issues(labels, probs)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_streamed_cut_equals_a_full_sort_even_with_many_ties(dtype):
+    """Probabilities rounded to 1/20 make ties at the cut certain; the histogram cut must pick the
+    same pixels as a stable full sort (the documented tie rule), and cleanlab's away from them."""
+    from labelaudit.segmentation.analysis import confident_thresholds, pixel_issues, pixel_pass
+
+    labels, probs = scene(n=5, k=3, h=30, w=30, seed=9, dtype=np.float64)
+    probs = np.round(probs * 20) / 20
+    probs[:, 0] += 1 - probs.sum(axis=1)  # keep rows summing to one
+    probs = np.clip(probs, 0, 1).astype(dtype)
+    mask, found = pixel_issues(labels, probs)
+    scores = np.take_along_axis(probs, labels[:, None].astype(np.int64), 1)[:, 0]
+    reference = lowest_scores_mask(scores, found.num_issues) & (found.predicted != labels)
+    assert np.array_equal(mask, reference)
+    expected, _ = cleanlab_answers(labels, probs)
+    thresholds = confident_thresholds(labels, probs)
+    assert pixel_pass(labels, probs, thresholds).num_issues == found.num_issues
+    cut = np.sort(scores.reshape(-1))[found.num_issues - 1]
+    away = scores != cut
+    assert np.array_equal(mask[away], expected[away])
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -0.5])
+def test_non_finite_or_negative_probabilities_name_the_pixel(bad):
+    labels, probs = scene(n=3, k=3, h=8, w=8)
+    probs[1, 2, 3, 4] = bad
+    with pytest.raises(InvalidInputError, match="at image 1, class 2, row 3, column 4"):
+        find_label_issues(labels, probs)

@@ -37,7 +37,7 @@ def audit_pixels(
             "classes (axis 1)."
         )
     description = f"Auditing {n:,} images of {h}×{w} pixels × {k} classes"
-    with observer.progress(description, 2 * n) as advance:
+    with observer.progress(description, 3 * n) as advance:
         thresholds = confident_thresholds(masks, probs, on_images=advance)
         flagged, found = issues_from_thresholds(masks, probs, thresholds, 0.1, advance)
     if pixel_mask_out is not None:

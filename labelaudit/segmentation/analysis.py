@@ -11,11 +11,14 @@ cleanlab 2.9's `segmentation.filter.find_label_issues` (defaults) does, per pixe
 
 This module computes the same thing without cleanlab's per-pixel Python lists and full argsort:
 pass 1 replays the batches' threshold updates exactly (same batches, same per-class subsets in
-the same order, so the same floating-point means), pass 2 reads each image once for the argmax,
-the self-confidence and the count, and the cut is found by selection (np.partition). cleanlab
-orders exact ties at the cut by numpy's unstable argsort; here the earliest pixels in image,
-row, column order win such ties (what a stable sort would give). Away from ties at the cut the
-flagged set is cleanlab's exactly.
+the same order, so the same floating-point means) and checks the values; pass 2 reads each image
+once for the argmax, the count, the image score and a histogram of the self-confidences' bit
+patterns; pass 3 flags every pixel below the histogram bin that holds the cut and resolves that
+one bin exactly. Nothing of size N×H×W is kept but the argmax (one byte a pixel for K ≤ 256) and
+the mask, so the probabilities are streamed from their memory map. cleanlab orders exact ties
+at the cut by numpy's unstable argsort; here the earliest pixels in image, row, column order win
+such ties (what a stable sort would give). Away from ties at the cut the flagged set is
+cleanlab's exactly.
 """
 
 from __future__ import annotations
@@ -77,7 +80,9 @@ def confident_thresholds(
         batch_labels = np.asarray(labels[start:stop]).reshape(-1).astype(np.int64)
         _check_label_range(batch_labels, k, start, (h, w))
         counts = np.bincount(batch_labels, minlength=k).astype(np.float64)
-        batch_means = _batch_class_means(batch_labels, np.asarray(pred_probs[start:stop]), k)
+        batch = np.asarray(pred_probs[start:stop])
+        _check_values(batch, start)
+        batch_means = _batch_class_means(batch_labels, batch, k)
         thresholds = (seen * thresholds + counts * batch_means) / np.clip(seen + counts, 1, None)
         thresholds = np.clip(thresholds, CONFIDENT_THRESHOLDS_LOWER_BOUND, None)
         seen += counts
@@ -98,6 +103,18 @@ def _check_label_range(flat_labels: np.ndarray, k: int, first_image: int, hw) ->
         )
 
 
+def _check_values(batch: np.ndarray, first_image: int) -> None:
+    """Probabilities must be finite and non-negative (checked inside pass 1, batch by batch)."""
+    if np.isfinite(batch).all() and batch.min() >= 0:
+        return
+    bad = ~np.isfinite(batch) | (batch < 0)
+    image, klass, row, col = np.unravel_index(int(np.argmax(bad)), batch.shape)
+    raise InvalidInputError(
+        f"probability {batch[image, klass, row, col]} at image {first_image + image}, class "
+        f"{klass}, row {row}, column {col} is not a finite non-negative number."
+    )
+
+
 def _batch_class_means(flat_labels: np.ndarray, probs: np.ndarray, k: int) -> np.ndarray:
     """mean(P[:, c][labels == c]) per class present, in the input dtype as cleanlab takes it;
     absent classes get 2 (cleanlab's BIG_VALUE), which a zero count then cancels."""
@@ -112,15 +129,31 @@ def _batch_class_means(flat_labels: np.ndarray, probs: np.ndarray, k: int) -> np
     return np.clip(means, CONFIDENT_THRESHOLDS_LOWER_BOUND, None)
 
 
+# The cut is found on a histogram of the scores' IEEE bit patterns (monotonic for non-negative
+# floats): the top 16 bits give 65,536 bins; pass 3 resolves the one bin holding the cut exactly.
+HISTOGRAM_BITS = 16
+
+
 @dataclass
 class PixelPass:
-    """Pass 2 over every image: what the cut and the report need."""
+    """Pass 2 over every image: the count, the image scores, and where the cut lies."""
 
-    self_confidence: np.ndarray  # N×H×W, P(label), input dtype
-    argmax_is_label: np.ndarray  # N×H×W bool
     predicted: np.ndarray  # N×H×W argmax, the smallest unsigned type that holds K
     num_issues: int  # cleanlab's count of pixel issues
     image_quality: np.ndarray  # N float64: softmin of each image's self-confidence
+    histogram: np.ndarray  # pixel counts per bin of self-confidence bit patterns
+
+
+def _self_confidence(probs: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """P(label) per pixel (H×W, input dtype) of one image's K×H×W probabilities; -0.0 as 0.0."""
+    h, w = mask.shape
+    return probs[mask, np.arange(h)[:, None], np.arange(w)] + probs.dtype.type(0)
+
+
+def _bins(scores: np.ndarray) -> np.ndarray:
+    """Histogram bin of each non-negative score: the top HISTOGRAM_BITS of its bit pattern."""
+    bits = scores.view(np.uint32 if scores.dtype == np.float32 else np.uint64)
+    return (bits >> (bits.dtype.itemsize * 8 - HISTOGRAM_BITS)).astype(np.int64)
 
 
 def pixel_pass(
@@ -131,28 +164,61 @@ def pixel_pass(
     temperature: float = SOFTMIN_TEMPERATURE,
     on_images: Callable[[int], None] | None = None,
 ) -> PixelPass:
-    """Read each image once: argmax, self-confidence, the issue count and the softmin score."""
-    n, _, h, w = pred_probs.shape
+    """Read each image once: argmax, the issue count, the softmin score, the score histogram."""
+    n, k, h, w = pred_probs.shape
     adjusted = thresholds - FLOATING_POINT_COMPARISON
-    scores = np.empty((n, h, w), dtype=pred_probs.dtype)
-    correct = np.empty((n, h, w), dtype=bool)
-    predicted_all = np.empty((n, h, w), dtype=np.min_scalar_type(pred_probs.shape[1] - 1))
+    predicted_all = np.empty((n, h, w), dtype=np.min_scalar_type(k - 1))
     image_quality = np.empty(n)
+    histogram = np.zeros(1 << HISTOGRAM_BITS, dtype=np.int64)
     num_issues = 0
-    rows, cols = np.arange(h)[:, None], np.arange(w)
     for i in range(n):
         probs = np.asarray(pred_probs[i])  # K×H×W
         mask = np.asarray(labels[i]).astype(np.int64)
         predicted = probs.argmax(axis=0)
         top = np.take_along_axis(probs, predicted[None], axis=0)[0]
-        scores[i] = probs[mask, rows, cols]
-        correct[i] = predicted == mask
+        scores = _self_confidence(probs, mask)
         predicted_all[i] = predicted
-        num_issues += int(np.count_nonzero((top >= adjusted[predicted]) & ~correct[i]))
-        image_quality[i] = softmin(scores[i].reshape(-1).astype(np.float64), temperature)
+        num_issues += int(np.count_nonzero((top >= adjusted[predicted]) & (predicted != mask)))
+        image_quality[i] = softmin(scores.reshape(-1).astype(np.float64), temperature)
+        histogram += np.bincount(_bins(scores).reshape(-1), minlength=histogram.size)
         if on_images is not None:
             on_images(1)
-    return PixelPass(scores, correct, predicted_all, num_issues, image_quality)
+    return PixelPass(predicted_all, num_issues, image_quality, histogram)
+
+
+def flag_lowest(
+    labels: np.ndarray,
+    pred_probs: np.ndarray,
+    found: PixelPass,
+    *,
+    on_images: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """Pass 3: flag the num_issues lowest self-confidences (ties at the cut: earliest pixels),
+    then unflag the pixels whose argmax is their label. N×H×W bool."""
+    n, _, h, w = pred_probs.shape
+    count = found.num_issues
+    flagged = np.zeros((n, h, w), dtype=bool)
+    if count <= 0 or n == 0:
+        return flagged
+    below = np.cumsum(found.histogram)
+    cut_bin = int(np.searchsorted(below, count))  # first bin where the cumulative count reaches it
+    need = count - (int(below[cut_bin - 1]) if cut_bin else 0)
+    positions, values = [], []
+    for i in range(n):
+        scores = _self_confidence(np.asarray(pred_probs[i]), np.asarray(labels[i]).astype(np.int64))
+        bins = _bins(scores)
+        flagged[i] = bins < cut_bin
+        at_cut = np.flatnonzero(bins.reshape(-1) == cut_bin)
+        positions.append(at_cut + i * h * w)
+        values.append(scores.reshape(-1)[at_cut])
+        if on_images is not None:
+            on_images(1)
+    positions, values = np.concatenate(positions), np.concatenate(values)
+    chosen = positions[np.lexsort((positions, values))[:need]]  # by score, then pixel order
+    flagged.reshape(-1)[chosen] = True
+    for i in range(n):
+        flagged[i] &= found.predicted[i] != np.asarray(labels[i])
+    return flagged
 
 
 def softmin(scores: np.ndarray, temperature: float = SOFTMIN_TEMPERATURE) -> float:
@@ -202,8 +268,6 @@ def issues_from_thresholds(
     temperature: float = SOFTMIN_TEMPERATURE,
     on_images: Callable[[int], None] | None = None,
 ) -> tuple[np.ndarray, PixelPass]:
-    """Pass 2, the cut by selection, and the unflagging of pixels whose argmax is their label."""
+    """Passes 2 and 3, given pass 1's thresholds: the pixel mask and what pass 2 found."""
     found = pixel_pass(labels, pred_probs, thresholds, temperature=temperature, on_images=on_images)
-    mask = lowest_scores_mask(found.self_confidence, found.num_issues)
-    mask &= ~found.argmax_is_label
-    return mask, found
+    return flag_lowest(labels, pred_probs, found, on_images=on_images), found
