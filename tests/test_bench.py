@@ -68,3 +68,14 @@ def test_bench_refuses_an_unknown_backend_before_measuring():
     res = run_cli("bench", "speed", "--backend", "jax", "--no-end-to-end")
     assert res.exit_code == 2
     assert "--backend must be one of numpy, torch, cupy, array-api-strict" in res.stderr
+
+
+@pytest.mark.slow
+def test_bench_segmentation_runs_both_and_compares_their_pixel_masks():
+    from labelaudit.bench.segmentation import measure
+
+    row = measure(4, 3, 48, 48)
+    assert row.identical
+    assert row.cleanlab.seconds > 0 and row.labelaudit.seconds > 0
+    assert row.speedup == pytest.approx(row.cleanlab.seconds / row.labelaudit.seconds)
+    assert row.rss_budget_mb == pytest.approx(1.5 * row.file_mb + 150)

@@ -6,6 +6,7 @@ import typer
 
 from labelaudit.cli.bench_quality import early_command, quality_command
 from labelaudit.cli.bench_scale import scale_command
+from labelaudit.cli.bench_segmentation import segmentation_command
 from labelaudit.cli.bench_speed import speed_command
 
 bench_app = typer.Typer(help="Benchmarks against cleanlab, measured in the same run.")
@@ -13,3 +14,4 @@ bench_app.command("speed")(speed_command)
 bench_app.command("quality")(quality_command)
 bench_app.command("early")(early_command)
 bench_app.command("scale")(scale_command)
+bench_app.command("segmentation")(segmentation_command)
