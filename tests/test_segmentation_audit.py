@@ -186,3 +186,36 @@ def test_export_and_diff_take_segmentation_reports_and_apply_refuses(audited, tm
     ):
         res = run_cli(*args)
         assert res.exit_code == 2 and fragment in res.stderr and "segmentation" in res.stderr
+
+
+def test_a_directory_of_per_image_files_gives_the_same_report(audited, tmp_path):
+    root, _, probs, _ = audited
+    folder = tmp_path / "probs"
+    folder.mkdir()
+    for i, image in enumerate(probs):  # natural order: img2 before img10
+        np.save(folder / f"img{i}.npy", image)
+    res = run_cli(
+        "audit", "--task", "segmentation", "--labels", root / "masks.npy", "--pred-probs",
+        folder, "--out", tmp_path / "r.parquet", "--pixel-mask-out", tmp_path / "pix.npy", "-q",
+    )  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    assert np.array_equal(np.load(tmp_path / "pix.npy"), np.load(root / "pixels.npy"))
+    ours = Report.read_parquet(tmp_path / "r.parquet").columns
+    single = Report.read_parquet(root / "r.parquet").columns
+    for name in ("pixel_issue_count", "label_quality", "is_label_issue", "issue_rank"):
+        assert np.array_equal(ours[name], single[name]), name
+
+
+def test_a_per_image_file_of_another_shape_is_named(tmp_path):
+    given, probs, _ = corrupted_scenes(n=3, h=16, w=16)
+    np.save(tmp_path / "masks.npy", given)
+    folder = tmp_path / "probs"
+    folder.mkdir()
+    for i, image in enumerate(probs):
+        np.save(folder / f"img{i}.npy", image if i != 1 else image[:, :8])
+    res = run_cli(
+        "audit", "--task", "segmentation", "--labels", tmp_path / "masks.npy", "--pred-probs",
+        folder, "--out", tmp_path / "r.parquet",
+    )  # fmt: skip
+    assert res.exit_code == 2 and "img1.npy" in res.stderr and "K×H×W" in res.stderr
+    assert not (tmp_path / "r.parquet").exists()

@@ -1,5 +1,6 @@
-"""--task segmentation: N×H×W integer masks (--labels) and N×K×H×W probabilities (--pred-probs),
-memory-mapped, with dtypes and shapes checked before any pass."""
+"""--task segmentation: N×H×W integer masks (--labels) and N×K×H×W probabilities (--pred-probs:
+one .npy, or a directory of per-image K×H×W .npy files), memory-mapped, with dtypes and shapes
+checked before any pass."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ class PixelEvidence:
     """Masks and probabilities of one segmentation audit, and where they came from."""
 
     masks: np.ndarray  # N×H×W integers
-    probs: np.ndarray  # N×K×H×W float32/float64, usually a memory map
+    probs: np.ndarray  # N×K×H×W float32/float64: a memory map, or an io.image_stack.ImageStack
     masks_source: str
     probs_source: str
 
@@ -29,6 +30,10 @@ def _array(value, option: str, *, in_memory: bool) -> tuple[np.ndarray, str]:
         from labelaudit.io.formats import check_readable, read_npy
 
         path = Path(value)
+        if option == "--pred-probs" and path.is_dir():
+            from labelaudit.io.image_stack import ImageStack
+
+            return ImageStack(path), str(path)
         check_readable(path, (".npy",), option.removeprefix("--") + " (segmentation)")
         return read_npy(path, mmap=not in_memory), str(path)
     return np.asarray(value), option
