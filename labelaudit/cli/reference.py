@@ -25,6 +25,7 @@ COMMANDS = (
     "bench quality",
     "bench early",
     "bench scale",
+    "bench segmentation",
 )
 # Fixed rendering so the text is the same on every machine.
 HELP_ENV = {"TERMINAL_WIDTH": "100", "COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
