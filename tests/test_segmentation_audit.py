@@ -219,3 +219,28 @@ def test_a_per_image_file_of_another_shape_is_named(tmp_path):
     )  # fmt: skip
     assert res.exit_code == 2 and "img1.npy" in res.stderr and "K×H×W" in res.stderr
     assert not (tmp_path / "r.parquet").exists()
+
+
+@pytest.mark.slow
+def test_a_4_gb_probability_file_is_audited_within_1_2_gb(tmp_path):
+    """#19: 4 GB of float32 pixel probabilities, streamed, with --pixel-mask-out: peak RSS ≤ 1.2 GB."""
+    from labelaudit.bench.end_to_end import run_process
+    from labelaudit.bench.segmentation import scenes
+
+    n, k, h, w = 1600, 8, 288, 288  # 4.2 GB as float32
+    masks = np.lib.format.open_memmap(tmp_path / "m.npy", "w+", np.uint8, (n, h, w))
+    probs = np.lib.format.open_memmap(tmp_path / "p.npy", "w+", np.float32, (n, k, h, w))
+    for start in range(0, n, 50):  # write in chunks so this process stays small too
+        chunk_masks, chunk_probs = scenes(50, k, h, w, seed=start)
+        masks[start : start + 50], probs[start : start + 50] = chunk_masks, chunk_probs
+    masks.flush(), probs.flush()
+    del masks, probs
+    assert (tmp_path / "p.npy").stat().st_size > 4e9
+    run = run_process(
+        ["-m", "labelaudit", "audit", "--task", "segmentation", "--labels", str(tmp_path / "m.npy"),
+         "--pred-probs", str(tmp_path / "p.npy"), "--out", str(tmp_path / "r.parquet"),
+         "--pixel-mask-out", str(tmp_path / "x.npy"), "-q"]
+    )  # fmt: skip
+    assert run.peak_rss_mb <= 1.2 * 1024, run
+    report = Report.read_parquet(tmp_path / "r.parquet")
+    assert len(report.columns["row"]) == n and report.columns["is_label_issue"].any()
