@@ -19,7 +19,6 @@ when K² > SPARSE_CELLS_PER_EXAMPLE · N and K > MIN_SPARSE_CLASSES, so 50,000 �
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +27,7 @@ from scipy import sparse
 from labelaudit.confident._pairwise import pairwise_sums, sequential_sums
 from labelaudit.confident.rounding import FLOATING_POINT_COMPARISON
 from labelaudit.confident.selection import smallest_rows
+from labelaudit.errors import ConfigError
 
 SPARSE_CELLS_PER_EXAMPLE = 64
 # Below this K every dense K×K matrix is at most 2 MB: never worth a second code path.
@@ -116,7 +116,7 @@ def calibrate_confident_joint(joint: SparseJoint, labels: np.ndarray) -> SparseJ
         flat = rows * k + cols
     total = pairwise_sums(np.zeros(len(flat), np.int64), flat, values[order], k * k, 1)[0]
     values /= np.clip(total, a_min=TINY_VALUE, a_max=None)
-    values *= sum(label_counts)
+    values *= int(label_counts.sum())  # N, exactly cleanlab's sum(label_counts)
     return round_preserving_row_totals(SparseJoint(_csr(rows, cols, values, k)))
 
 
@@ -272,13 +272,11 @@ def _remove_per_class(
     rows, cols, counts = pcm.cells()
     row_sums = np.bincount(rows, weights=counts, minlength=k)
     if (row_sums == 0).any():
-        from labelaudit.errors import ConfigError
-
         raise ConfigError(
             "num_to_remove_per_class with a class that has no examples left (min_examples_per_class"
             f" < 1) is undefined at {k} classes; use min_examples_per_class >= 1."
         )
-    psy = counts / row_sums[cols].astype(np.int64)
+    psy = counts / row_sums[cols]  # integer sums: exact, as cleanlab's
     noise_per_s = pairwise_sums(rows, cols, psy, k, k) - _diagonal_of(rows, cols, psy, k)
     with np.errstate(divide="ignore", invalid="ignore"):
         tmp = psy * num_to_remove[rows] / noise_per_s[rows]
@@ -326,7 +324,3 @@ def noise_matrix(joint: SparseJoint) -> SparseJoint:
     column_sums = sequential_sums(cols, rates, k)  # sum(axis=0) of a C-ordered matrix
     rates /= np.clip(column_sums, a_min=TINY_VALUE, a_max=None)[cols]
     return SparseJoint(_csr(rows, cols, rates, k))
-
-
-def warn_dense(what: str, k: int) -> None:
-    warnings.warn(f"{what} builds a dense {k}×{k} matrix.", stacklevel=3)
