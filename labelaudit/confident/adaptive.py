@@ -138,7 +138,7 @@ def adaptive_mask(
     cut = crossing_point(mix)
     n_cleanlab = int(cleanlab_mask.sum())
     n_candidates = int(candidates.sum())
-    off_diagonal = int(n - np.trace(joint))
+    off_diagonal = int(n - joint.trace())  # ndarray or sparse_joint.SparseJoint
     trusted = d >= MIN_SEPARATION and mix["weights"][0] >= MIN_WEIGHT
     if trusted:
         mask = candidates & (x < cut)

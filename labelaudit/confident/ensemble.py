@@ -14,13 +14,33 @@ import numpy as np
 
 from labelaudit.confident.joint import compute_confident_joint
 from labelaudit.confident.rounding import round_preserving_row_totals
+from labelaudit.confident.sparse_joint import SparseJoint, mean_joint, prefers_sparse
 
 
-def member_joints(labels: np.ndarray, members: list[np.ndarray]) -> list[np.ndarray]:
-    """Each member's calibrated confident joint (K×K)."""
-    return [compute_confident_joint(labels, member) for member in members]
+def member_joints(labels: np.ndarray, members: list[np.ndarray]) -> list[np.ndarray | SparseJoint]:
+    """Each member's calibrated confident joint (K×K; a SparseJoint when K² ≫ N)."""
+    from labelaudit.confident._validation import check_inputs
+    from labelaudit.confident.filter import ConfidentAnalysis
+
+    joints = []
+    for member in members:
+        if prefers_sparse(*np.shape(member)):
+            y, P = check_inputs(labels, member, allow_one_class=True)
+            joints.append(ConfidentAnalysis.of(y, P).calibrated_joint())
+        else:
+            joints.append(compute_confident_joint(labels, member))
+    return joints
 
 
-def member_confident_joint(labels: np.ndarray, members: list[np.ndarray]) -> np.ndarray:
+def mean_of_joints(joints: list[np.ndarray | SparseJoint]) -> np.ndarray | SparseJoint:
+    """The mean of calibrated confident joints, rounded keeping row totals (K×K)."""
+    if isinstance(joints[0], SparseJoint):
+        return mean_joint(joints)
+    return round_preserving_row_totals(np.mean(joints, axis=0))
+
+
+def member_confident_joint(
+    labels: np.ndarray, members: list[np.ndarray]
+) -> np.ndarray | SparseJoint:
     """The mean of the members' calibrated confident joints, rounded keeping row totals (K×K)."""
-    return round_preserving_row_totals(np.mean(member_joints(labels, members), axis=0))
+    return mean_of_joints(member_joints(labels, members))

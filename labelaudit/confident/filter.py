@@ -25,6 +25,11 @@ from labelaudit.confident.prune import (
 )
 from labelaudit.confident.rank import adjust_from_kwargs, check_method, rank_flagged, scores_for
 from labelaudit.confident.selection import smallest_mask
+from labelaudit.confident.sparse_joint import SparseJoint, prefers_sparse
+from labelaudit.confident.sparse_joint import (
+    calibrate_confident_joint as calibrate_sparse_joint,
+)
+from labelaudit.confident.sparse_joint import raw_confident_joint as raw_sparse_joint
 from labelaudit.confident.thresholds import self_confidence, thresholds_from_groups
 from labelaudit.errors import ConfigError
 
@@ -55,11 +60,22 @@ class ConfidentAnalysis:
     def num_classes(self) -> int:
         return self.pred_probs.shape[1]
 
-    def raw_joint(self) -> np.ndarray:
+    @property
+    def sparse(self) -> bool:
+        """Whether the K×K matrices are sparse (sparse_joint.prefers_sparse: K² ≫ N)."""
+        return prefers_sparse(len(self.labels), self.num_classes)
+
+    def raw_joint(self) -> np.ndarray | SparseJoint:
+        if self.sparse:
+            stats = self.stats
+            return raw_sparse_joint(self.labels, stats.guess, stats.confident, self.num_classes)
         return raw_confident_joint(self.labels, self.stats, self.num_classes)
 
-    def calibrated_joint(self) -> np.ndarray:
-        return calibrate_confident_joint(self.raw_joint(), self.labels)
+    def calibrated_joint(self) -> np.ndarray | SparseJoint:
+        raw = self.raw_joint()
+        if isinstance(raw, SparseJoint):
+            return calibrate_sparse_joint(raw, self.labels)
+        return calibrate_confident_joint(raw, self.labels)
 
     def given_is_argmax(self) -> np.ndarray:
         """True where the given label is the argmax once 1e-6 is added to its probability.
@@ -107,9 +123,11 @@ def issue_mask(
     frac_noise: float = 1.0,
     num_to_remove_per_class: object = None,
     min_examples_per_class: int = 1,
-    confident_joint: np.ndarray | None = None,
+    confident_joint: np.ndarray | SparseJoint | None = None,
 ) -> np.ndarray:
-    """The boolean issue mask (N,) of one filter method over an analysed dataset."""
+    """The boolean issue mask (N,) of one filter method over an analysed dataset.
+
+    confident_joint: a dense K×K array, or a SparseJoint (the pruning then stays sparse)."""
     _check_options(filter_by, frac_noise, num_to_remove_per_class)
     y, P = analysis.labels, analysis.pred_probs
     reduce = analysis.given_is_argmax()
@@ -125,7 +143,12 @@ def issue_mask(
     if filter_by == "predicted_neq_given":
         return (analysis.stats.argmax != y) & ~reduce
 
-    cj = analysis.calibrated_joint() if confident_joint is None else np.asarray(confident_joint)
+    if confident_joint is None:
+        cj = analysis.calibrated_joint()
+    elif isinstance(confident_joint, SparseJoint):
+        cj = confident_joint
+    else:
+        cj = np.asarray(confident_joint)
     pcm = prune_count_matrix(
         cj,
         min_examples_per_class=min_examples_per_class,
@@ -210,6 +233,7 @@ def num_label_issues(
     estimation_method: str = "off_diagonal",
 ) -> int:
     """Estimated number of label issues, as cleanlab.count.num_label_issues."""
+    from labelaudit.confident.joint import TINY_VALUE as TINY
     from labelaudit.confident.joint import estimate_joint
 
     methods = ("off_diagonal", "off_diagonal_calibrated", "off_diagonal_custom")
@@ -227,7 +251,12 @@ def num_label_issues(
     if estimation_method == "off_diagonal":
         return int(analysis.confident_learning_mask(analysis.given_is_argmax()).sum())
     if estimation_method == "off_diagonal_calibrated":
-        joint = estimate_joint(y, P, confident_joint=analysis.calibrated_joint())
+        calibrated = analysis.calibrated_joint()
+        if isinstance(calibrated, SparseJoint):  # estimate_joint's trace, on the stored cells
+            twice = calibrate_sparse_joint(calibrated, y)
+            trace = np.sum(twice.diagonal() / np.clip(float(twice.matrix.sum()), TINY, None))
+            return int(np.rint((1.0 - trace) * len(y)))
+        joint = estimate_joint(y, P, confident_joint=calibrated)
     else:
         if confident_joint is None:
             raise ConfigError("estimation_method='off_diagonal_custom' needs a confident_joint.")

@@ -26,17 +26,28 @@ from labelaudit.confident._blocks import (
 )
 from labelaudit.confident.rounding import round_preserving_row_totals
 from labelaudit.confident.selection import row_cuts, smallest_mask
+from labelaudit.confident.sparse_joint import SparseJoint
+from labelaudit.confident.sparse_joint import prune_count_matrix as sparse_prune_count_matrix
 
 
 def prune_count_matrix(
-    confident_joint: np.ndarray,
+    confident_joint: np.ndarray | SparseJoint,
     *,
     min_examples_per_class: int,
     frac_noise: float,
     num_to_remove_per_class: object,
     label_counts: np.ndarray,
-) -> np.ndarray:
-    """PCM[j, k]: how many examples with given label k and true label j to prune (cleanlab's rules)."""
+) -> np.ndarray | SparseJoint:
+    """PCM[j, k]: how many examples with given label k and true label j to prune (cleanlab's
+    rules); sparse for a sparse joint (sparse_joint.prune_count_matrix)."""
+    if isinstance(confident_joint, SparseJoint):
+        return sparse_prune_count_matrix(
+            confident_joint,
+            min_examples_per_class=min_examples_per_class,
+            frac_noise=frac_noise,
+            num_to_remove_per_class=num_to_remove_per_class,
+            label_counts=label_counts,
+        )
     pcm = confident_joint.T
     diagonal = np.diagonal(pcm)
     new_diagonal = np.maximum(diagonal, min_examples_per_class)
@@ -94,13 +105,14 @@ def prunable_classes(groups: ClassGroups, min_examples_per_class: int) -> np.nda
 
 
 def prune_by_class(
-    sc: np.ndarray, groups: ClassGroups, pcm: np.ndarray, classes: np.ndarray
+    sc: np.ndarray, groups: ClassGroups, pcm: np.ndarray | SparseJoint, classes: np.ndarray
 ) -> np.ndarray:
     """Flag, in each class k, the n_k - PCM[k, k] examples of lowest self-confidence."""
     mask = np.zeros(len(sc), dtype=bool)
+    keep = pcm.diagonal()
     for k in classes:
         members = groups.members(k)
-        num = int(groups.counts[k] - pcm[k, k])
+        num = int(groups.counts[k] - keep[k])
         if num >= 1:
             mask[members] = smallest_mask(sc[members], num)
     return mask
@@ -123,7 +135,7 @@ def prune_by_noise_rate(
     sc: np.ndarray,
     row_max: np.ndarray,
     groups: ClassGroups,
-    pcm: np.ndarray,
+    pcm: np.ndarray | SparseJoint,
     classes: np.ndarray,
 ) -> np.ndarray:
     """Flag, for each k and j != k, the PCM[j, k] examples labelled k with the largest p_j - p_k.
@@ -140,10 +152,9 @@ def prune_by_noise_rate(
     eligible = np.zeros(k_all, dtype=bool)
     eligible[classes] = True
     # The cells to prune, grouped by class: PCM[j, k] > 0 off the diagonal, k eligible.
-    cls, col = np.divmod(np.flatnonzero(pcm.T > 0), k_all)
+    col, cls, q = _positive_cells(pcm)
     keep = (col != cls) & eligible[cls]
-    col, cls = col[keep], cls[keep]
-    q = pcm[col, cls]
+    col, cls, q = col[keep], cls[keep], q[keep]
     mask = np.zeros(len(sc), dtype=bool)
     if len(q) == 0:
         return mask
@@ -174,6 +185,18 @@ def prune_by_noise_rate(
     found = for_each(lambda job: job(), jobs)
     mask[np.concatenate(found)] = True
     return mask
+
+
+def _positive_cells(pcm: np.ndarray | SparseJoint) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(j, k, PCM[j, k]) of every positive cell, ordered by (k, j)."""
+    if isinstance(pcm, SparseJoint):
+        cls, col, q = SparseJoint(pcm.matrix.T.tocsr()).cells()  # rows of PCM.T are classes
+        order = np.lexsort((col, cls))
+        col, cls, q = col[order], cls[order], q[order]
+        positive = q > 0
+        return col[positive], cls[positive], q[positive]
+    cls, col = np.divmod(np.flatnonzero(pcm.T > 0), len(pcm))
+    return col, cls, pcm[col, cls]
 
 
 def reads_whole_rows(cells: np.ndarray, candidates: np.ndarray, num_classes: int) -> np.ndarray:

@@ -8,18 +8,21 @@ import numpy as np
 
 from labelaudit.confident._blocks import row_blocks
 from labelaudit.confident.adaptive import adaptive_mask
-from labelaudit.confident.ensemble import member_joints
+from labelaudit.confident.ensemble import mean_of_joints, member_joints
 from labelaudit.confident.filter import ConfidentAnalysis, issue_mask
 from labelaudit.confident.latent import estimate_latent
 from labelaudit.confident.methods import PRUNING_METHODS
 from labelaudit.confident.rank import scores_for
-from labelaudit.confident.rounding import round_preserving_row_totals
+from labelaudit.confident.sparse_joint import SparseJoint
+from labelaudit.confident.sparse_joint import noise_matrix as sparse_noise_matrix
 from labelaudit.detectors.base import DetectorResult
 
 SUGGESTIONS = ("argmax", "noise_posterior")
 
 
-def noise_posterior_suggestion(labels: np.ndarray, pred_probs, joint: np.ndarray) -> np.ndarray:
+def noise_posterior_suggestion(
+    labels: np.ndarray, pred_probs, joint: np.ndarray | SparseJoint
+) -> np.ndarray:
     """For rows whose label is believed wrong: argmax over j != y of P(j | x) · P(given=y | true=j).
 
     Bayes' rule with the estimated noise matrix (columns of the confident joint normalised):
@@ -27,15 +30,14 @@ def noise_posterior_suggestion(labels: np.ndarray, pred_probs, joint: np.ndarray
     given class. Rows where no other class has any such evidence fall back to the model's best
     other class. `pred_probs` holds just these rows; they are processed in cache-sized blocks.
     """
-    joint = np.asarray(joint, dtype=np.float64)
-    noise = joint / np.clip(joint.sum(axis=0, keepdims=True), 1e-100, None)  # P(given=i | true=j)
+    noise_rows = _noise_rows(joint)
     n, k = len(labels), joint.shape[0]
     best = np.empty(n, dtype=np.int64)
     for rows in row_blocks(n, k):
         y = labels[rows]
         block = np.asarray(pred_probs[rows], dtype=np.float64)
         index = np.arange(len(y))
-        posterior = block * noise[y]
+        posterior = block * noise_rows(y)
         posterior[index, y] = -np.inf
         choice = posterior.argmax(axis=1)
         no_evidence = posterior[index, choice] <= 0
@@ -44,6 +46,18 @@ def noise_posterior_suggestion(labels: np.ndarray, pred_probs, joint: np.ndarray
             choice[no_evidence] = block[no_evidence].argmax(axis=1)
         best[rows] = choice
     return best
+
+
+def _noise_rows(joint: np.ndarray | SparseJoint):
+    """A function giving rows y of the noise matrix P(given=i | true=j) (columns of the joint
+    normalised); a sparse joint gives each block's rows densely, never the K×K matrix."""
+    if isinstance(joint, SparseJoint):
+        matrix = joint.matrix.astype(np.float64)
+        column_sums = np.clip(np.asarray(matrix.sum(axis=0)), 1e-100, None)  # integers: exact
+        return lambda y: matrix[y].toarray() / column_sums
+    dense = np.asarray(joint, dtype=np.float64)
+    noise = dense / np.clip(dense.sum(axis=0, keepdims=True), 1e-100, None)
+    return lambda y: noise[y]
 
 
 # How many standard errors of the members' mean issue count the averaged probabilities' count
@@ -61,10 +75,10 @@ def ensemble_joint(labels: np.ndarray, members: list, averaged_joint: np.ndarray
     """
     joints = member_joints(labels, members)
     n = len(labels)
-    counts = np.array([n - np.trace(j) for j in joints], dtype=np.float64)
+    counts = np.array([n - j.trace() for j in joints], dtype=np.float64)
     mean = float(counts.mean())
     stderr = float(counts.std(ddof=1) / np.sqrt(len(counts)))
-    averaged = float(n - np.trace(averaged_joint))
+    averaged = float(n - averaged_joint.trace())
     consistent = abs(averaged - mean) <= ENSEMBLE_Z * stderr
     evidence = {
         "member_issue_counts": counts.tolist(),
@@ -75,7 +89,7 @@ def ensemble_joint(labels: np.ndarray, members: list, averaged_joint: np.ndarray
     }
     if consistent:
         return averaged_joint, evidence
-    return round_preserving_row_totals(np.mean(joints, axis=0)), evidence
+    return mean_of_joints(joints), evidence
 
 
 class ConfidentLearning:
@@ -173,7 +187,10 @@ class ConfidentLearning:
         # Scores depend on their own row only, so the flagged rows' scores are these very
         # values and np.argsort over them is cleanlab's order (rank_flagged, without rescoring).
         ranking = flagged[np.argsort(raw_scores[flagged])]
-        _, noise_matrix, _ = estimate_latent(calibrated, labels)  # cleanlab's defaults
+        if isinstance(calibrated, SparseJoint):
+            noise_matrix = sparse_noise_matrix(calibrated)
+        else:
+            _, noise_matrix, _ = estimate_latent(calibrated, labels)  # cleanlab's defaults
         suggested = analysis.stats.argmax.astype(np.int64)
         if self.suggestion == "noise_posterior":
             suggested[flagged] = noise_posterior_suggestion(
@@ -198,24 +215,39 @@ MAX_MATRIX_CLASSES = 100
 LARGEST_FLIPS = 50
 
 
-def _details(joint: np.ndarray, noise_matrix: np.ndarray, thresholds: np.ndarray) -> dict:
-    """Report metadata: thresholds always; matrices in full, or their largest off-diagonals."""
+def _details(
+    joint: np.ndarray | SparseJoint, noise_matrix: np.ndarray | SparseJoint, thresholds: np.ndarray
+) -> dict:
+    """Report metadata: thresholds always; matrices in full up to MAX_MATRIX_CLASSES, else only
+    their largest off-diagonal rates (never a K×K list)."""
     k = len(noise_matrix)
     details = {"thresholds": np.asarray(thresholds, dtype=np.float64).tolist()}
     if k <= MAX_MATRIX_CLASSES:
-        details["confident_joint"] = joint.tolist()
-        details["noise_matrix"] = noise_matrix.tolist()
+        details["confident_joint"] = (
+            joint.toarray().tolist() if isinstance(joint, SparseJoint) else joint.tolist()
+        )
+        details["noise_matrix"] = _dense(noise_matrix).tolist()
         return details
-    off = noise_matrix.copy()
-    np.fill_diagonal(off, -1.0)
-    top = np.argsort(off, axis=None)[::-1][:LARGEST_FLIPS]
-    given, true = np.unravel_index(top, off.shape)
-    details["largest_flips"] = [
-        {"true": int(t), "given": int(g), "rate": float(noise_matrix[g, t])}
-        for g, t in zip(given, true, strict=True)
-        if noise_matrix[g, t] > 0
-    ]
+    details["largest_flips"] = largest_flips(noise_matrix)
     return details
+
+
+def _dense(matrix: np.ndarray | SparseJoint) -> np.ndarray:
+    return matrix.toarray() if isinstance(matrix, SparseJoint) else np.asarray(matrix)
+
+
+def largest_flips(noise_matrix: np.ndarray | SparseJoint) -> list[dict]:
+    """The LARGEST_FLIPS largest positive off-diagonal rates P(given | true), largest first;
+    equal rates in (given, true) order, so a dense and a sparse matrix list the same flips."""
+    if isinstance(noise_matrix, SparseJoint):
+        given, true, rate = noise_matrix.cells()
+    else:
+        given, true = np.nonzero(noise_matrix)
+        rate = noise_matrix[given, true]
+    keep = (given != true) & (rate > 0)
+    given, true, rate = given[keep], true[keep], rate[keep]
+    top = np.lexsort((true, given, -rate))[:LARGEST_FLIPS]
+    return [{"true": int(true[i]), "given": int(given[i]), "rate": float(rate[i])} for i in top]
 
 
 class _Rows:
