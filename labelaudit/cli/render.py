@@ -13,7 +13,13 @@ MAX_CLASSES_SHOWN = 12
 
 
 def print_json(console: Console, summary: dict[str, Any]) -> None:
-    console.print_json(json.dumps(summary))
+    """Indented, highlighted JSON on a terminal; plain JSON text into a pipe or file, written
+    directly, because rich's highlighter needs gigabytes for a summary of 100,000 classes."""
+    if console.is_terminal:
+        console.print_json(json.dumps(summary))
+        return
+    console.file.write(json.dumps(summary, indent=2) + "\n")
+    console.file.flush()
 
 
 def print_summary(console: Console, summary: dict[str, Any]) -> None:
