@@ -14,6 +14,7 @@ import pytest
 from labelaudit.bench.families import class_conditional, long_tail, pair_flips
 from labelaudit.confident.adaptive import (
     cap_per_class,
+    combine_posteriors,
     error_posterior,
     expected_f1_count,
     fit_mixture,
@@ -92,7 +93,7 @@ def test_asymmetric_pair_flips_flag_within_a_band_of_the_true_count():
     assert f1(result.is_label_issue, case.errors) >= f1(cleanlab_mask(case.labels, P), case.errors)
 
 
-def test_ensemble_posterior_is_the_members_mean_and_counts_within_a_band():
+def test_ensemble_combines_member_posteriors_and_counts_within_a_band():
     case = class_conditional(0.2, 5, n=2000, models=("logistic", "bayes"))
     P = np.mean(case.members, axis=0)
     result = ConfidentLearning(members=case.members).detect(case.labels, P)
@@ -116,6 +117,15 @@ def test_error_posterior_is_bayes_rule_with_the_smoothed_noise_matrix():
     np.testing.assert_allclose(
         error_posterior(labels, np.asfortranarray(P), joint), expected, atol=1e-12
     )
+
+
+def test_member_posteriors_combine_as_independent_evidence():
+    q = np.array([0.9, 0.5, 0.1, 0.5])
+    # One member: its own posterior.
+    np.testing.assert_allclose(combine_posteriors([q]), q)
+    a, b = np.array([0.8, 0.8, 0.2]), np.array([0.8, 0.2, 0.2])
+    both = combine_posteriors([a, b])  # prior 0.5: the likelihood ratios multiply
+    np.testing.assert_allclose(both, [16 / 17, 0.5, 1 / 17])
 
 
 def test_expected_f1_cut_stops_where_the_next_posterior_is_below_half_the_f1():

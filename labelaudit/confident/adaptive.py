@@ -6,8 +6,9 @@ The rule (docs/default-rule.md states it in full):
    Bayes' rule: the model's probabilities P[i, :] are the prior over the true class, and the noise
    matrix T[given | true] (columns of the calibrated confident joint, smoothed by one Laplace
    pseudo-count per cell so an unseen flip is improbable rather than impossible) is the
-   likelihood of the given label. For an ensemble, q_i is the mean of the members' posteriors,
-   each with its own probabilities and its own calibrated confident joint.
+   likelihood of the given label. For an ensemble, each member's posterior (its own
+   probabilities, its own calibrated confident joint) is independent evidence: their
+   likelihood ratios multiply around the members' mean error rate (combine_posteriors).
 2. Candidates. Only rows whose given label is not the (averaged) model's argmax, within
    cleanlab's 1e-6, can be flagged, as in every cleanlab counting method.
 3. Count: the expected-F1-optimal cut. Candidates are ranked by q (ties: lower
@@ -40,6 +41,9 @@ import numpy as np
 # standard choice when nothing is known about which flips occur; it only matters for cells the
 # confident joint never saw (where it turns "impossible" into "as likely as one example").
 PRIOR_PSEUDOCOUNT = 1.0
+# Posteriors are clipped to [floor, 1 − floor] before taking log-odds (float64 resolves 1e-12
+# next to 1; a member that is certain cannot veto or force the combined answer alone).
+PROBABILITY_FLOOR = 1e-12
 # Ashman's D above 2 is the standard threshold for a mixture of two Gaussians to be cleanly
 # bimodal (Ashman, Bird & Zephyrus 1994).
 MIN_SEPARATION = 2.0
@@ -192,6 +196,21 @@ def error_posterior(
     return np.clip(1.0 - ((1.0 - eps) * own + eps / k * sc) / evidence, 0.0, 1.0)
 
 
+def combine_posteriors(posteriors: list[np.ndarray]) -> np.ndarray:
+    """One posterior (N,) from M members' error posteriors, each (N,), as independent evidence.
+
+    Every member is a witness of whether a label is wrong. With a common prior π (the members'
+    mean error rate), Bayes' rule for conditionally independent evidence multiplies the
+    members' likelihood ratios: logit q = logit π + Σ_m (logit q_m − logit π). A label error
+    makes every member doubt the label; a model error on a correct label usually fools only
+    some of them, so agreement counts for more than the mean of the members' posteriors."""
+    q = np.clip(np.asarray(posteriors, dtype=np.float64), PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR)
+    prior = float(np.clip(q.mean(), PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR))
+    prior_logit = np.log(prior) - np.log1p(-prior)
+    logit = prior_logit + (np.log(q) - np.log1p(-q) - prior_logit).sum(axis=0)
+    return 1.0 / (1.0 + np.exp(-np.clip(logit, -700.0, 700.0)))
+
+
 def expected_f1_count(q_ranked: np.ndarray, expected_errors: float) -> tuple[int, float]:
     """(k, expected F1): the k maximising 2·Σ_{top k} q / (k + expected_errors).
 
@@ -243,8 +262,8 @@ def adaptive_mask(
     labels (N,), self_confidence (N,) = P[i, y_i], candidates (N,) bool: the rows any cleanlab
     counting method may flag (argmax != label within 1e-6), cleanlab_mask (N,): cleanlab's
     prune_by_noise_rate set (recorded for comparison), joint: the calibrated confident joint
-    (K×K), posterior (N,): each example's error posterior q (error_posterior, or the mean of the
-    members' posteriors for an ensemble).
+    (K×K), posterior (N,): each example's error posterior q (error_posterior, or the
+    members' posteriors combined by combine_posteriors for an ensemble).
     """
     n = len(labels)
     x = _logit(self_confidence)

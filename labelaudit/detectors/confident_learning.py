@@ -7,7 +7,7 @@ from typing import ClassVar
 import numpy as np
 
 from labelaudit.confident._blocks import row_blocks
-from labelaudit.confident.adaptive import adaptive_mask, error_posterior
+from labelaudit.confident.adaptive import adaptive_mask, combine_posteriors, error_posterior
 from labelaudit.confident.ensemble import member_joints
 from labelaudit.confident.filter import ConfidentAnalysis, issue_mask
 from labelaudit.confident.latent import estimate_latent
@@ -94,8 +94,8 @@ class ConfidentLearning:
       docs/default-rule.md): the confident joint is the mean of the members' calibrated joints when
       `members` (each an (N, K) matrix; pred_probs is their mean) are given, suggestions use the
       noise posterior, and the flags are the candidates with the highest error posterior, as
-      many as maximise the expected F1 (for an ensemble, the mean of the members' posteriors,
-      each from its own calibrated joint). The decision is in details["default_rule"].
+      many as maximise the expected F1 (for an ensemble, the members' posteriors, each from its
+      own calibrated joint, combined as independent evidence). The decision is in details["default_rule"].
     - Any explicit filter_by gives exactly cleanlab 2.9's find_label_issues answer on pred_probs.
     - Pass filter_by=None only when the user gave none of cleanlab's options. As a guard, a
       non-default frac_noise, num_to_remove_per_class, min_examples_per_class, calibrate=False,
@@ -176,12 +176,11 @@ class ConfidentLearning:
             if joints is None:
                 posterior = error_posterior(labels, pred_probs, joint)
             else:
-                posterior = np.mean(
+                posterior = combine_posteriors(
                     [
                         error_posterior(labels, m, j)
                         for m, j in zip(self.members, joints, strict=True)
-                    ],
-                    axis=0,
+                    ]
                 )
             mask, rule = adaptive_mask(
                 labels, analysis.self_confidence, candidates, mask, calibrated, posterior
