@@ -1,6 +1,7 @@
-"""labelaudit's adaptive default (confident/adaptive.py) at the detector level: the decision on
-generated families of both kinds, exact cleanlab parity under every explicit option, and the
-decision record in the metadata."""
+"""labelaudit's adaptive default (confident/adaptive.py) at the detector level: the flag count
+on generated families of both kinds (a bimodal self-confidence, and class-conditional noise under
+weaker scikit-learn models where it is not bimodal), exact cleanlab parity under every explicit
+option, and the decision record in the metadata."""
 
 from __future__ import annotations
 
@@ -10,8 +11,16 @@ import warnings
 import numpy as np
 import pytest
 
-from labelaudit.bench.families import long_tail, pair_flips
-from labelaudit.confident.adaptive import cap_per_class, fit_mixture, separation
+from labelaudit.bench.families import class_conditional, long_tail, pair_flips
+from labelaudit.confident.adaptive import (
+    cap_per_class,
+    combine_posteriors,
+    error_posterior,
+    expected_f1_count,
+    fit_mixture,
+    noise_matrix,
+    separation,
+)
 from labelaudit.confident.methods import FILTER_METHODS
 from labelaudit.detectors.confident_learning import ConfidentLearning
 
@@ -38,30 +47,93 @@ def cleanlab_mask(labels, P, **options):
         return cleanlab_filter.find_label_issues(labels, P, **options)
 
 
-def test_separated_mixture_flags_about_the_true_error_count():
+def f1(mask, errors):
+    hits = int((mask & errors).sum())
+    return 2 * hits / (mask.sum() + errors.sum())
+
+
+def test_bimodal_self_confidence_flags_about_the_true_error_count():
     labels, truth, P = strong_model_case(3)
     result = ConfidentLearning().detect(labels, P)
     rule = result.details["default_rule"]
-    true_errors = int((labels != truth).sum())
-    assert rule["decision"] == "mixture"
+    errors = labels != truth
+    assert rule["decision"] == "noise_posterior_and_mixture"
     assert rule["evidence"]["separation_ashman_d"] >= 2
-    # Stated band: within 10% of the true error count.
-    assert abs(result.is_label_issue.sum() - true_errors) <= 0.10 * true_errors
+    # Stated band: within 5% of the true error count.
+    assert abs(result.is_label_issue.sum() - errors.sum()) <= 0.05 * errors.sum()
+    assert f1(result.is_label_issue, errors) >= f1(cleanlab_mask(labels, P), errors) - 0.01
     # No flagged example has its given label as the argmax.
     assert not np.any(result.is_label_issue & (P.argmax(axis=1) == labels))
 
 
-def test_unseparated_family_keeps_cleanlabs_flags_exactly():
-    case = pair_flips(5, n=2000)
+@pytest.mark.parametrize("seed", [5, 6])
+def test_class_conditional_noise_flags_about_the_true_error_count(seed):
+    """20% class-conditional noise, a logistic regression: self-confidence is not bimodal, and
+    the error posterior's expected-F1 cut both counts and picks better than cleanlab."""
+    case = class_conditional(0.2, seed, n=2000, models=("logistic",))
     P = case.members[0]
     result = ConfidentLearning().detect(case.labels, P)
     rule = result.details["default_rule"]
-    assert rule["decision"] == "prune_by_noise_rate"
+    assert rule["decision"] == "noise_posterior"
     assert rule["evidence"]["separation_ashman_d"] < 2
-    np.testing.assert_array_equal(result.is_label_issue, cleanlab_mask(case.labels, P))
-    # Stated band for the fallback: within 35% of the true error count.
     true_errors = int(case.errors.sum())
-    assert abs(result.is_label_issue.sum() - true_errors) <= 0.35 * true_errors
+    # Stated band: within 15% of the true error count.
+    assert abs(result.is_label_issue.sum() - true_errors) <= 0.15 * true_errors
+    assert f1(result.is_label_issue, case.errors) >= f1(cleanlab_mask(case.labels, P), case.errors)
+
+
+def test_asymmetric_pair_flips_flag_within_a_band_of_the_true_count():
+    case = pair_flips(5, n=2000)
+    P = case.members[0]
+    result = ConfidentLearning().detect(case.labels, P)
+    assert result.details["default_rule"]["evidence"]["separation_ashman_d"] < 2
+    true_errors = int(case.errors.sum())
+    # Stated band: within 25% of the true error count (cleanlab's own count is 35% off here).
+    assert abs(result.is_label_issue.sum() - true_errors) <= 0.25 * true_errors
+    assert f1(result.is_label_issue, case.errors) >= f1(cleanlab_mask(case.labels, P), case.errors)
+
+
+def test_ensemble_combines_member_posteriors_and_counts_within_a_band():
+    case = class_conditional(0.2, 5, n=2000, models=("logistic", "bayes"))
+    P = np.mean(case.members, axis=0)
+    result = ConfidentLearning(members=case.members).detect(case.labels, P)
+    rule = result.details["default_rule"]
+    assert "ensemble" in rule["evidence"]
+    true_errors = int(case.errors.sum())
+    assert abs(result.is_label_issue.sum() - true_errors) <= 0.2 * true_errors
+    assert f1(result.is_label_issue, case.errors) >= f1(cleanlab_mask(case.labels, P), case.errors)
+
+
+def test_error_posterior_is_bayes_rule_with_the_smoothed_noise_matrix():
+    labels, _, P = strong_model_case(7, n=1500)
+    joint = cleanlab_count.compute_confident_joint(labels, P)
+    T = noise_matrix(joint, n=len(labels))
+    assert np.allclose(T.sum(axis=0), 1.0) and np.all(T > 0)
+    likelihood = T[labels]  # P(given = y_i | true = j)
+    rows = np.arange(len(labels))
+    expected = 1 - P[rows, labels] * likelihood[rows, labels] / (P * likelihood).sum(axis=1)
+    np.testing.assert_allclose(error_posterior(labels, P, joint), expected, atol=1e-12)
+    # Not C-contiguous: the blocked pass gives the same posterior.
+    np.testing.assert_allclose(
+        error_posterior(labels, np.asfortranarray(P), joint), expected, atol=1e-12
+    )
+
+
+def test_member_posteriors_combine_as_independent_evidence():
+    q = np.array([0.9, 0.5, 0.1, 0.5])
+    # One member: its own posterior.
+    np.testing.assert_allclose(combine_posteriors([q]), q)
+    a, b = np.array([0.8, 0.8, 0.2]), np.array([0.8, 0.2, 0.2])
+    both = combine_posteriors([a, b])  # prior 0.5: the likelihood ratios multiply
+    np.testing.assert_allclose(both, [16 / 17, 0.5, 1 / 17])
+
+
+def test_expected_f1_cut_stops_where_the_next_posterior_is_below_half_the_f1():
+    q = np.array([0.95, 0.9, 0.8, 0.3, 0.2, 0.1])
+    k, f = expected_f1_count(q, expected_errors=q.sum() + 0.25)
+    assert k == 3
+    assert q[k] < f / 2 <= q[k - 1]
+    assert expected_f1_count(np.array([]), 1.0) == (0, 0.0)
 
 
 def test_long_tail_rare_classes_are_not_flagged_wholesale():
@@ -76,13 +148,13 @@ def test_long_tail_rare_classes_are_not_flagged_wholesale():
             assert flagged[c] <= counts[c] / 2, (c, flagged[c], counts[c])
 
 
-def test_class_cap_keeps_the_lowest_self_confidences():
+def test_class_cap_keeps_the_lowest_scores():
     labels = np.array([0] * 4 + [1] * 6)
     sc = np.array([0.1, 0.2, 0.3, 0.4, 0.9, 0.8, 0.7, 0.6, 0.5, 0.05])
     mask = np.ones(10, dtype=bool)
     joint = np.array([[1, 3], [0, 6]])
     capped = cap_per_class(mask, labels, sc, joint)
-    # class 0 keeps its 2 lowest self-confidences (rows 0, 1), class 1 its 3 (rows 9, 8, 7).
+    # class 0 keeps its 2 lowest scores (rows 0, 1), class 1 its 3 (rows 9, 8, 7).
     np.testing.assert_array_equal(np.flatnonzero(capped), [0, 1, 7, 8, 9])
 
 
@@ -160,7 +232,14 @@ def test_decision_record_is_json_and_names_its_evidence():
     assert len(ensemble["member_issue_counts"]) == 2
     assert rule["joint"] == ensemble["joint"] in ("pred_probs", "member_average")
     assert rule["num_flagged"] == int(result.is_label_issue.sum())
+    assert rule["decision"] in ("noise_posterior", "noise_posterior_and_mixture")
+    ev = rule["evidence"]
+    assert 0 <= ev["expected_precision"] <= 1 and 0 <= ev["expected_recall"] <= 1
+    assert ev["expected_errors"] > 0 and 0 < ev["expected_f1"] <= 1
+    assert rule["thresholds"]["prior_pseudocount"] == 1.0
     for key in (
+        "expected_errors",
+        "expected_f1",
         "separation_ashman_d",
         "crossing_self_confidence",
         "num_prune_by_noise_rate",
@@ -179,4 +258,5 @@ def test_terminal_summary_states_the_decision_in_one_line():
     line = default_rule_line(rule)
     assert "\n" not in line
     assert f"{rule['num_flagged']:,} flagged" in line
-    assert ("mixture separated" in line) == (rule["decision"] == "mixture")
+    assert f"{rule['evidence']['expected_errors']:,.0f} expected wrong labels" in line
+    assert ("mixture separated" in line) == (rule["decision"] == "noise_posterior_and_mixture")

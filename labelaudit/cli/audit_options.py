@@ -69,9 +69,9 @@ FilterByOption = Annotated[
         help="How to decide which labels are issues: one of cleanlab's "
         + ", ".join(FILTER_METHODS)
         + " (exactly cleanlab's answer; so does any other cleanlab option). Unset: labelaudit's "
-        "adaptive default, which flags by a two-component mixture of self-confidence when the "
-        "data shows one and keeps cleanlab's prune_by_noise_rate set otherwise "
-        "(docs/default-rule.md).",
+        "adaptive default, which flags the disagreements with the highest Bayes error "
+        "posterior (model probabilities x the confident joint's noise matrix), as many as "
+        "maximise the expected F1 (docs/default-rule.md).",
         show_default="labelaudit's default",
     ),
 ]

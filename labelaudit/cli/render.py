@@ -89,15 +89,14 @@ def _print_segmentation(console: Console, summary: dict[str, Any]) -> None:
 def default_rule_line(rule: dict[str, Any]) -> str:
     """One line: what labelaudit's adaptive default decided, and the evidence it rests on."""
     ev = rule["evidence"]
-    why = (
-        f"self-confidence mixture separated (Ashman's D {ev['separation_ashman_d']:.2f}), "
-        f"flagged below {ev['crossing_self_confidence']:.3f}"
-        if rule["decision"] == "mixture"
-        else f"mixture not separated (Ashman's D {ev['separation_ashman_d']:.2f} < "
-        f"{rule['thresholds']['min_separation']:g}), kept cleanlab's prune_by_noise_rate"
+    mixture = (
+        f"self-confidence mixture separated (Ashman's D {ev['separation_ashman_d']:.2f})"
+        if rule["decision"] == "noise_posterior_and_mixture"
+        else f"mixture not separated (Ashman's D {ev['separation_ashman_d']:.2f})"
     )
     return (
-        f"Default rule: {why}; {rule['num_flagged']:,} flagged "
+        f"Default rule: error posterior, expected-F1 cut ({ev['expected_errors']:,.0f} expected "
+        f"wrong labels; {mixture}); {rule['num_flagged']:,} flagged "
         f"(prune_by_noise_rate {ev['num_prune_by_noise_rate']:,}, "
         f"predicted≠given {ev['num_candidates_predicted_neq_given']:,})"
     )

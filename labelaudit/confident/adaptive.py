@@ -1,34 +1,52 @@
-"""labelaudit's adaptive default: how many issues to flag, decided from the data's own evidence.
+"""labelaudit's adaptive default: which issues to flag, and how many, from the data's own evidence.
 
 The rule (docs/default-rule.md states it in full):
 
-1. Fit a two-component Gaussian mixture to logit(self-confidence) of all N examples (EM on a
-   fixed histogram, so the cost is O(N) once plus O(bins) per iteration). The low component
-   models the examples whose given label the model does not believe.
-2. The mixture is trusted only when its components are separated: Ashman's D >= 2 (Ashman et
-   al. 1994, the usual criterion for a bimodal mixture) and the low component holds at least
-   MIN_WEIGHT of the data. Otherwise the evidence cannot tell label noise from model error and
-   the rule keeps cleanlab's prune_by_noise_rate set.
-3. When trusted, flag the candidates (given label not the argmax, as every cleanlab counting
-   method requires) whose self-confidence lies below the crossing point of the two weighted
-   component densities, i.e. where the low component's posterior exceeds 1/2.
-4. No class loses more than half its examples to the mixture's flags; within a class the
-   lowest self-confidences stay flagged. (A class whose labels are mostly wrong is left to
-   the explicit cleanlab options.)
+1. Error posterior. For every example, q_i = P(true label != given label | x_i, given label) by
+   Bayes' rule: the model's probabilities P[i, :] are the prior over the true class, and the noise
+   matrix T[given | true] (columns of the calibrated confident joint, smoothed by one Laplace
+   pseudo-count per cell so an unseen flip is improbable rather than impossible) is the
+   likelihood of the given label. For an ensemble, each member's posterior (its own
+   probabilities, its own calibrated confident joint) is independent evidence: their
+   likelihood ratios multiply around the members' mean error rate (combine_posteriors).
+2. Candidates. Only rows whose given label is not the (averaged) model's argmax, within
+   cleanlab's 1e-6, can be flagged, as in every cleanlab counting method.
+3. Count: the expected-F1-optimal cut. Candidates are ranked by q (ties: lower
+   self-confidence first) and the top k are flagged, k maximising the expected F1 under the
+   posterior, 2·sum_{top k} q / (k + sum_all q). No threshold is tuned: the count follows from
+   the posterior itself (the cut is where the next candidate's q falls below half the F1 already
+   reached).
+4. No class loses more than half its examples to these flags; within a class the highest
+   posteriors stay flagged. (A class whose labels are mostly wrong is left to the explicit
+   cleanlab options.)
 
-Inputs are the arrays the confident-learning analysis already holds (self-confidence,
-candidates, the calibrated joint), so the rule never reads pred_probs again.
+5. Bimodal self-confidence. A two-Gaussian mixture is fitted to logit(self-confidence) of all
+   N examples; when its components are cleanly separated (Ashman's D >= 2, the standard
+   criterion, Ashman et al. 1994) the low component is direct evidence of a wrong-label
+   population, and q_i is raised to at least the example's posterior of belonging to it. This
+   protects against a model whose probabilities are underconfident about the true class (its
+   Bayes posterior understates the errors even though they are plain to see).
+
+The posterior reads only the entries of pred_probs in cells the confident joint saw (a sparse
+gather; one blocked pass when the joint is dense), per member for an ensemble; everything else
+reads arrays the confident-learning analysis already holds.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+# Laplace's rule of succession: one pseudo-example in every (given, true) cell of the confident
+# joint before it is normalised into the noise matrix. It is the uniform Dirichlet prior, the
+# standard choice when nothing is known about which flips occur; it only matters for cells the
+# confident joint never saw (where it turns "impossible" into "as likely as one example").
+PRIOR_PSEUDOCOUNT = 1.0
+# Posteriors are clipped to [floor, 1 − floor] before taking log-odds (float64 resolves 1e-12
+# next to 1; a member that is certain cannot veto or force the combined answer alone).
+PROBABILITY_FLOOR = 1e-12
 # Ashman's D above 2 is the standard threshold for a mixture of two Gaussians to be cleanly
 # bimodal (Ashman, Bird & Zephyrus 1994).
 MIN_SEPARATION = 2.0
-# A low component smaller than this is a handful of outliers, not a noise population.
-MIN_WEIGHT = 0.005
 # logit() clip: probabilities are float32-accurate at best.
 EPS = 1e-6
 BINS = 512
@@ -87,19 +105,151 @@ def crossing_point(mix: dict) -> float:
     return float(grid[above[0]]) if len(above) else float(m2)
 
 
+def low_component_posterior(mix: dict, x: np.ndarray) -> np.ndarray:
+    """P(low component | x) (N,) under the fitted mixture."""
+    (p1, p2), (m1, m2), (v1, v2) = mix["weights"], mix["means"], mix["variances"]
+    l1 = np.log(max(p1, 1e-300)) - 0.5 * np.log(v1) - (x - m1) ** 2 / (2 * v1)
+    l2 = np.log(max(p2, 1e-300)) - 0.5 * np.log(v2) - (x - m2) ** 2 / (2 * v2)
+    return 1.0 / (1.0 + np.exp(np.clip(l2 - l1, -500.0, 500.0)))
+
+
 def separation(mix: dict) -> float:
     """Ashman's D = sqrt(2)·|m1 − m2| / sqrt(v1 + v2)."""
     (m1, m2), (v1, v2) = mix["means"], mix["variances"]
     return float(np.sqrt(2.0) * abs(m2 - m1) / np.sqrt(v1 + v2))
 
 
-def cap_per_class(
-    mask: np.ndarray, labels: np.ndarray, sc: np.ndarray, joint: np.ndarray
-) -> np.ndarray:
-    """Keep at most n_k // 2 flags in class k, those with the lowest sc.
+def prior_weight(n: int, k: int, pseudocount: float = PRIOR_PSEUDOCOUNT) -> float:
+    """ε: the weight of the uniform prior in the noise matrix.
 
-    `joint` (K×K) sets K; a class's own estimate (its diagonal) is not trusted to lift the cap,
-    because on rare classes it rests on a handful of examples."""
+    `pseudocount` pseudo-examples in each of the K² cells of the joint, against the N counted
+    examples: ε = K²·α / (N + K²·α). For balanced classes this is exactly Laplace's smoothing of
+    every column; one ε for all columns keeps the posterior a sparse computation (below)."""
+    prior = k * k * pseudocount
+    return prior / (n + prior)
+
+
+def noise_matrix(joint: np.ndarray, n: int | None = None) -> np.ndarray:
+    """T[i, j] = P(given = i | true = j) (K×K): the joint's normalised columns, mixed with the
+    uniform 1/K in proportion ε (prior_weight). `n` defaults to the joint's total."""
+    joint = np.asarray(joint, dtype=np.float64)
+    k = joint.shape[0]
+    eps = prior_weight(int(joint.sum()) if n is None else n, k)
+    columns = joint.sum(axis=0, keepdims=True)
+    observed = np.divide(joint, columns, out=np.zeros_like(joint), where=columns > 0)
+    return (1.0 - eps) * observed + eps / k
+
+
+def error_posterior(
+    labels: np.ndarray, pred_probs, joint: np.ndarray, self_confidence: np.ndarray | None = None
+) -> np.ndarray:
+    """q (N,): P(true != given | x, given) = 1 − P[i, y]·T[y, y] / Σ_j P[i, j]·T[y, j].
+
+    The model's probabilities are the prior over the true class and the noise matrix T
+    (noise_matrix) the likelihood of the given label. Because T = (1 − ε)·T̂ + ε/K and each row
+    of P sums to 1, Σ_j P[i, j]·T[y, j] = (1 − ε)·Σ_{j: T̂[y, j] > 0} P[i, j]·T̂[y, j] + ε/K: only
+    the cells the confident joint saw are read (a gather of Σ_i nnz(T̂[y_i]) values, in row
+    order), and a dense joint falls back to one blocked pass over pred_probs with the same
+    formula. self_confidence (N,) = P[i, y_i] when already computed."""
+    from labelaudit.confident._blocks import for_each, gather, row_blocks
+
+    labels = np.asarray(labels, dtype=np.int64)
+    n, k = len(labels), joint.shape[0]
+    eps = prior_weight(n, k)
+    given, true, counts, diagonal = _nonzero_cells(joint)  # row-major
+    columns = np.bincount(true, weights=counts, minlength=k)
+    inverse = np.divide(1.0, columns, out=np.zeros(k), where=columns > 0)
+    if self_confidence is None:
+        self_confidence = gather(pred_probs, np.arange(n), labels)
+    sc = np.asarray(self_confidence, dtype=np.float64)
+    own = sc * (diagonal[labels] * inverse[labels])
+    off = given != true  # the own cell is `own`; gather only the others
+    given, true = given[off], true[off]
+    weights = counts[off] * inverse[true]
+    nnz = np.bincount(given, minlength=k)
+    per_row = nnz[labels]
+    total = int(per_row.sum())
+    seen = own.copy()
+    fast = isinstance(pred_probs, np.ndarray) and pred_probs.flags.c_contiguous
+    sparse_joint = not isinstance(joint, np.ndarray)  # never build K×K for a SparseJoint
+    if total and (sparse_joint or (fast and total <= n * k // 4)):
+        class_start = np.cumsum(nnz) - nnz
+        row_start = np.cumsum(per_row) - per_row
+        # The t-th gathered value of row i is cell class_start[y_i] + t.
+        cell = np.arange(total, dtype=np.int64) + np.repeat(
+            class_start[labels] - row_start, per_row
+        )
+        if fast:
+            flat = np.repeat(np.arange(n, dtype=np.int64) * k, per_row) + true[cell]
+            values = np.asarray(pred_probs.reshape(-1).take(flat), dtype=np.float64)
+        else:
+            rows = np.repeat(np.arange(n, dtype=np.int64), per_row)
+            values = np.asarray(gather(pred_probs, rows, true[cell]), dtype=np.float64)
+        values = values * weights[cell]
+        has = per_row > 0
+        seen[has] += np.add.reduceat(values, row_start[has])
+    elif total:
+        observed = np.zeros((k, k))
+        observed[given, true] = weights
+
+        def block(part: slice) -> None:
+            block_probs = np.asarray(pred_probs[part], dtype=np.float64)
+            seen[part] += np.einsum("ij,ij->i", block_probs, observed[labels[part]])
+
+        for_each(block, row_blocks(n, k))
+    evidence = (1.0 - eps) * seen + eps / k
+    return np.clip(1.0 - ((1.0 - eps) * own + eps / k * sc) / evidence, 0.0, 1.0)
+
+
+def _nonzero_cells(joint) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(given, true, count) of the joint's nonzero cells in row-major order, and its diagonal,
+    for a dense K×K array or a sparse_joint.SparseJoint alike."""
+    if isinstance(joint, np.ndarray):
+        given, true = np.nonzero(joint)
+        return given, true, joint[given, true].astype(np.float64), np.diagonal(joint)
+    given, true, counts = joint.cells()
+    keep = counts != 0
+    return given[keep], true[keep], counts[keep].astype(np.float64), joint.diagonal()
+
+
+def combine_posteriors(posteriors: list[np.ndarray]) -> np.ndarray:
+    """One posterior (N,) from M members' error posteriors, each (N,), as independent evidence.
+
+    Every member is a witness of whether a label is wrong. With a common prior π (the members'
+    mean error rate), Bayes' rule for conditionally independent evidence multiplies the
+    members' likelihood ratios: logit q = logit π + Σ_m (logit q_m − logit π). A label error
+    makes every member doubt the label; a model error on a correct label usually fools only
+    some of them, so agreement counts for more than the mean of the members' posteriors."""
+    q = np.clip(np.asarray(posteriors, dtype=np.float64), PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR)
+    prior = float(np.clip(q.mean(), PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR))
+    prior_logit = np.log(prior) - np.log1p(-prior)
+    logit = prior_logit + (np.log(q) - np.log1p(-q) - prior_logit).sum(axis=0)
+    return 1.0 / (1.0 + np.exp(-np.clip(logit, -700.0, 700.0)))
+
+
+def expected_f1_count(q_ranked: np.ndarray, expected_errors: float) -> tuple[int, float]:
+    """(k, expected F1): the k maximising 2·Σ_{top k} q / (k + expected_errors).
+
+    q_ranked (M,) are the candidates' posteriors in flagging order; expected_errors = Σ q over
+    all N examples (the expected number of wrong labels, flaggable or not). Flagging one more
+    candidate raises the expected F1 exactly when its q exceeds half the F1 already reached."""
+    if not len(q_ranked) or expected_errors <= 0:
+        return 0, 0.0
+    hits = np.cumsum(q_ranked)
+    f1 = 2.0 * hits / (np.arange(1, len(q_ranked) + 1) + expected_errors)
+    best = int(np.argmax(f1))
+    return best + 1, float(f1[best])
+
+
+def cap_per_class(
+    mask: np.ndarray, labels: np.ndarray, score: np.ndarray, joint: np.ndarray
+) -> np.ndarray:
+    """Keep at most n_k // 2 flags in class k, those with the lowest score.
+
+    `joint` (K×K) sets K. Neither a class's own count in the joint (its diagonal) nor the sum of
+    its posteriors is trusted to lift the cap: on rare classes both rest on a handful of
+    examples (on the long-tail family the posterior sum would let a class lose 49 of 86 labels
+    of which at most 43 were wrong)."""
     k = joint.shape[0]
     counts = np.bincount(labels, minlength=k)
     flagged = np.bincount(labels[mask], minlength=k)
@@ -110,7 +260,7 @@ def cap_per_class(
     mask = mask.copy()
     for c in over:
         rows = np.flatnonzero(mask & (labels == c))
-        drop = rows[np.argsort(sc[rows], kind="stable")[cap[c] :]]
+        drop = rows[np.argsort(score[rows], kind="stable")[cap[c] :]]
         mask[drop] = False
     return mask
 
@@ -121,46 +271,51 @@ def adaptive_mask(
     candidates: np.ndarray,
     cleanlab_mask: np.ndarray,
     joint: np.ndarray,
-    *,
-    members_counts: list[int] | None = None,
+    posterior: np.ndarray,
 ) -> tuple[np.ndarray, dict]:
     """The adaptive issue mask (N,) and a JSON-able decision record.
 
     labels (N,), self_confidence (N,) = P[i, y_i], candidates (N,) bool: the rows any cleanlab
     counting method may flag (argmax != label within 1e-6), cleanlab_mask (N,): cleanlab's
-    prune_by_noise_rate set (the fallback), joint: the calibrated confident joint (K×K).
-    members_counts: each ensemble member's cleanlab issue count, recorded as evidence.
+    prune_by_noise_rate set (recorded for comparison), joint: the calibrated confident joint
+    (K×K), posterior (N,): each example's error posterior q (error_posterior, or the
+    members' posteriors combined by combine_posteriors for an ensemble).
     """
     n = len(labels)
     x = _logit(self_confidence)
     mix = fit_mixture(x)
     d = separation(mix)
     cut = crossing_point(mix)
-    n_cleanlab = int(cleanlab_mask.sum())
-    n_candidates = int(candidates.sum())
-    off_diagonal = int(n - joint.trace())  # ndarray or sparse_joint.SparseJoint
-    trusted = d >= MIN_SEPARATION and mix["weights"][0] >= MIN_WEIGHT
-    if trusted:
-        mask = candidates & (x < cut)
-        mask = cap_per_class(mask, labels, self_confidence, joint)
-        decision = "mixture"
-    else:
-        mask = cleanlab_mask
-        decision = "prune_by_noise_rate"
+    separated = d >= MIN_SEPARATION
+    if separated:
+        # A cleanly bimodal self-confidence is direct evidence of a wrong-label population: an
+        # example is at least as likely wrong as it is likely to belong to the low component.
+        posterior = np.maximum(posterior, low_component_posterior(mix, x))
+    rows = np.flatnonzero(candidates)
+    # Most probable errors first; equal posteriors: the lower self-confidence first.
+    rows = rows[np.lexsort((self_confidence[rows], -posterior[rows]))]
+    expected_errors = float(posterior.sum())
+    k, f1 = expected_f1_count(posterior[rows], expected_errors)
+    mask = np.zeros(n, dtype=bool)
+    mask[rows[:k]] = True
+    mask = cap_per_class(mask, labels, -posterior, joint)
+    flagged_q = float(posterior[mask].sum())
     record = {
-        "decision": decision,
+        "decision": "noise_posterior_and_mixture" if separated else "noise_posterior",
         "num_flagged": int(mask.sum()),
         "evidence": {
+            "expected_errors": round(expected_errors, 2),
+            "expected_f1": round(f1, 4),
+            "expected_precision": round(flagged_q / max(int(mask.sum()), 1), 4),
+            "expected_recall": round(flagged_q / expected_errors, 4) if expected_errors else 0.0,
+            "num_candidates_predicted_neq_given": int(candidates.sum()),
+            "num_prune_by_noise_rate": int(cleanlab_mask.sum()),
+            "calibrated_off_diagonal": int(n - joint.trace()),  # ndarray or SparseJoint
             "mixture": {key: [round(float(v), 6) for v in vals] for key, vals in mix.items()},
             "separation_ashman_d": round(d, 4),
             "crossing_self_confidence": round(float(1 / (1 + np.exp(-cut))), 6),
             "mixture_low_weight_count": round(mix["weights"][0] * n, 1),
-            "num_candidates_predicted_neq_given": n_candidates,
-            "num_prune_by_noise_rate": n_cleanlab,
-            "calibrated_off_diagonal": off_diagonal,
         },
-        "thresholds": {"min_separation": MIN_SEPARATION, "min_weight": MIN_WEIGHT},
+        "thresholds": {"prior_pseudocount": PRIOR_PSEUDOCOUNT, "min_separation": MIN_SEPARATION},
     }
-    if members_counts is not None:
-        record["evidence"]["member_issue_counts"] = [int(c) for c in members_counts]
     return mask, record

@@ -7,7 +7,7 @@ from typing import ClassVar
 import numpy as np
 
 from labelaudit.confident._blocks import row_blocks
-from labelaudit.confident.adaptive import adaptive_mask
+from labelaudit.confident.adaptive import adaptive_mask, combine_posteriors, error_posterior
 from labelaudit.confident.ensemble import mean_of_joints, member_joints
 from labelaudit.confident.filter import ConfidentAnalysis, issue_mask
 from labelaudit.confident.latent import estimate_latent
@@ -65,15 +65,22 @@ def _noise_rows(joint: np.ndarray | SparseJoint):
 ENSEMBLE_Z = 2.0
 
 
-def ensemble_joint(labels: np.ndarray, members: list, averaged_joint: np.ndarray):
+def ensemble_joint(
+    labels: np.ndarray,
+    members: list,
+    averaged_joint: np.ndarray,
+    joints: list[np.ndarray] | None = None,
+):
     """The joint to prune an ensemble with, and the evidence for the choice.
 
     Each member's calibrated confident joint estimates the number of wrong labels, n − trace.
     When the averaged probabilities' estimate lies within ENSEMBLE_Z standard errors of the
     members' mean, averaging kept their evidence and cleanlab's joint of the average is used;
     otherwise (models that disagree average into unconfident rows) the members' mean joint is.
+    `joints`: the members' calibrated joints when already computed.
     """
-    joints = member_joints(labels, members)
+    if joints is None:
+        joints = member_joints(labels, members)
     n = len(labels)
     counts = np.array([n - j.trace() for j in joints], dtype=np.float64)
     mean = float(counts.mean())
@@ -100,8 +107,9 @@ class ConfidentLearning:
     - filter_by=None is labelaudit's adaptive default (confident/adaptive.py,
       docs/default-rule.md): the confident joint is the mean of the members' calibrated joints when
       `members` (each an (N, K) matrix; pred_probs is their mean) are given, suggestions use the
-      noise posterior, and the flag count comes from the mixture rule, with cleanlab's
-      prune_by_noise_rate set as its fallback. The decision is in details["default_rule"].
+      noise posterior, and the flags are the candidates with the highest error posterior, as
+      many as maximise the expected F1 (for an ensemble, the members' posteriors, each from its
+      own calibrated joint, combined as independent evidence). The decision is in details["default_rule"].
     - Any explicit filter_by gives exactly cleanlab 2.9's find_label_issues answer on pred_probs.
     - Pass filter_by=None only when the user gave none of cleanlab's options. As a guard, a
       non-default frac_noise, num_to_remove_per_class, min_examples_per_class, calibrate=False,
@@ -160,10 +168,12 @@ class ConfidentLearning:
         # --no-calibrate: prune with the raw confident joint, as a cleanlab user would by passing
         # compute_confident_joint(calibrate=False) to find_label_issues.
         ensemble_evidence = None
+        joints = None
         if self.confident_joint is not None:
             joint = np.asarray(self.confident_joint)
         elif self.adaptive and self.members is not None:
-            joint, ensemble_evidence = ensemble_joint(labels, self.members, calibrated)
+            joints = member_joints(labels, self.members)
+            joint, ensemble_evidence = ensemble_joint(labels, self.members, calibrated, joints)
         else:
             joint = calibrated if self.calibrate else analysis.raw_joint()
         mask = issue_mask(
@@ -177,7 +187,18 @@ class ConfidentLearning:
         rule = None
         if self.adaptive:
             candidates = (analysis.stats.argmax != labels) & ~analysis.given_is_argmax()
-            mask, rule = adaptive_mask(labels, analysis.self_confidence, candidates, mask, joint)
+            if joints is None:
+                posterior = error_posterior(labels, pred_probs, joint)
+            else:
+                posterior = combine_posteriors(
+                    [
+                        error_posterior(labels, m, j)
+                        for m, j in zip(self.members, joints, strict=True)
+                    ]
+                )
+            mask, rule = adaptive_mask(
+                labels, analysis.self_confidence, candidates, mask, calibrated, posterior
+            )
             rule["joint"] = "pred_probs"
             if ensemble_evidence is not None:
                 rule["joint"] = ensemble_evidence["joint"]
