@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from pathlib import Path
 
 from labelaudit.errors import InvalidInputError
@@ -34,11 +35,14 @@ def check_readable(path: Path, suffixes: tuple[str, ...], what: str) -> str:
     return suffix
 
 
-def sha256_of(path: Path) -> str:
-    """SHA-256 of a file's bytes, streamed so large inputs are not held in memory."""
+def sha256_of(path: Path, stop: threading.Event | None = None) -> str | None:
+    """SHA-256 of a file's bytes, streamed so large inputs are not held in memory; None when
+    `stop` is set before the end (an interrupted audit does not wait for its hashes)."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
+            if stop is not None and stop.is_set():
+                return None
             digest.update(chunk)
     return digest.hexdigest()
 
