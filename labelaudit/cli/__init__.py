@@ -88,6 +88,7 @@ def _stdout_identity() -> tuple[int, int] | None:
 
 
 def _stdout_was_broken(before: tuple[int, int] | None) -> bool:
-    from click.utils import PacifyFlushWrapper
-
-    return isinstance(sys.stdout, PacifyFlushWrapper) or _stdout_identity() != before
+    # click's PacifyFlushWrapper, named rather than imported: newer typer releases vendor click
+    # (typer._click) and install without it.
+    wrapped = type(sys.stdout).__name__ == "PacifyFlushWrapper"
+    return wrapped or _stdout_identity() != before

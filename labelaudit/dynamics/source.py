@@ -228,7 +228,9 @@ def _parquet_epochs(path: Path) -> tuple[list[Epoch], int, int]:
         epoch_column = pq.read_table(path, columns=["epoch"]).column("epoch")
     except Exception as exc:
         if "epoch" not in str(exc) and type(exc).__module__.startswith("pyarrow"):
-            raise InvalidInputError(f"{path}: not a readable Parquet file ({exc}).") from exc
+            from labelaudit.io.sniff import unreadable
+
+            raise unreadable(path, "Parquet file", ".parquet", exc) from exc
         raise InvalidInputError(
             f"{path}: a dynamics table needs columns 'epoch', 'row' and the K class values."
         ) from exc

@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 from labelaudit.errors import InvalidInputError
+from labelaudit.io.sniff import unreadable
 
 LABEL_SUFFIXES = (".npy", ".csv", ".parquet", ".txt")
 PROB_SUFFIXES = (".npy", ".csv", ".parquet")
@@ -58,12 +59,10 @@ def read_table(path: Path, suffix: str, columns: list[str] | None = None):
 
         return pq.read_table(path, columns=columns).to_pandas()
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"{path}: not a readable CSV file ({_first_line(exc)}).") from exc
+        raise unreadable(path, "CSV file", ".csv", exc) from exc
     except Exception as exc:
         if type(exc).__module__.startswith("pyarrow"):
-            raise InvalidInputError(
-                f"{path}: not a readable Parquet file ({_first_line(exc)})."
-            ) from exc
+            raise unreadable(path, "Parquet file", ".parquet", exc) from exc
         raise
 
 
@@ -94,9 +93,4 @@ def read_npy(path: Path, *, mmap: bool = False):
     try:
         return np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
-        raise InvalidInputError(f"{path}: not a readable .npy array ({_first_line(exc)}).") from exc
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+        raise unreadable(path, ".npy array", ".npy", exc) from exc

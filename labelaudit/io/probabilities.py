@@ -14,6 +14,7 @@ import numpy as np
 
 from labelaudit.errors import InvalidInputError
 from labelaudit.io.formats import PROB_SUFFIXES, check_readable, read_npy, read_table
+from labelaudit.io.sniff import unreadable
 
 # Row sums of float32 softmax outputs stored as float64 drift from 1 by ~K·6e-8 (2e-7 on the shared
 # CIFAR-10 data); rows within this relative distance are float noise and are used unchanged.
@@ -72,7 +73,7 @@ def _parquet_matrix(path: Path, block_rows: int | None) -> np.ndarray | None:
     try:
         parquet = pq.ParquetFile(path)
     except Exception as exc:
-        raise InvalidInputError(f"{path}: not a readable Parquet file ({exc}).") from exc
+        raise unreadable(path, "Parquet file", ".parquet", exc) from exc
     schema = parquet.schema_arrow
     numeric = [pa.types.is_integer(f.type) or pa.types.is_floating(f.type) for f in schema]
     if len(schema) < 2 or not all(numeric):
@@ -98,7 +99,7 @@ def _parquet_matrix(path: Path, block_rows: int | None) -> np.ndarray | None:
                 matrix[start : start + rows, c] = column.to_numpy()
             start += rows
     except OSError as exc:
-        raise InvalidInputError(f"{path}: not a readable Parquet file ({exc}).") from exc
+        raise unreadable(path, "Parquet file", ".parquet", exc) from exc
     return matrix
 
 

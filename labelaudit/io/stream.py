@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from labelaudit.errors import InvalidInputError
+from labelaudit.io.sniff import unreadable
 
 # How often the resident pages of a mapped input are released while an audit runs. A blocked
 # pass reads a few GB/s at most, so this bounds the mapped pages to a few hundred MB.
@@ -51,7 +52,7 @@ class MappedNpy:
             try:
                 shape, fortran, dtype, offset = npy_header(fh)
             except (ValueError, OSError, EOFError) as exc:
-                raise InvalidInputError(f"{path}: not a readable .npy array ({exc}).") from exc
+                raise unreadable(self.path, ".npy array", ".npy", exc) from exc
             if dtype.hasobject:
                 raise InvalidInputError(f"{path}: holds Python objects, not numbers.")
             size = self.path.stat().st_size
