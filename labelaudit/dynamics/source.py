@@ -122,6 +122,8 @@ def read_dynamics(path: Path, *, kind: str = "auto") -> Dynamics:
         raise InvalidInputError(f"{path}: no such file or directory.")
     if path.is_dir():
         epochs, n, k = _directory_epochs(path)
+    elif not path.is_file():
+        raise InvalidInputError(f"{path}: not a regular file or directory.")
     elif path.suffix.lower() == ".npy":
         epochs, n, k = _npy_epochs(path)
     elif path.suffix.lower() == ".parquet":
@@ -218,6 +220,26 @@ def _directory_epochs(path: Path) -> tuple[list[Epoch], int, int]:
     return epochs, first.shape[0], first.shape[1]
 
 
+def _check_table_types(path: Path, schema, value_columns: list[str]) -> None:
+    """'epoch' and 'row' hold integers; the values are numbers (or one list column of them)."""
+    import pyarrow as pa
+
+    for name in ("epoch", "row"):
+        if not pa.types.is_integer(schema.field(name).type):
+            raise InvalidInputError(
+                f"{path}: column {name!r} holds {schema.field(name).type}, not integers."
+            )
+    for name in value_columns:
+        kind = schema.field(name).type
+        if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+            kind = kind.value_type
+        if not (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
+            raise InvalidInputError(
+                f"{path}: column {name!r} holds {kind}, not numbers; class value columns hold "
+                "the model's outputs."
+            )
+
+
 def _parquet_epochs(path: Path) -> tuple[list[Epoch], int, int]:
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
@@ -239,7 +261,11 @@ def _parquet_epochs(path: Path) -> tuple[list[Epoch], int, int]:
     value_columns = [c for c in names if c not in ("epoch", "row")]
     if not value_columns:
         raise InvalidInputError(f"{path}: no class value columns besides 'epoch' and 'row'.")
-    numbers = sorted(int(v) for v in pc.unique(epoch_column).to_pylist() if v is not None)
+    _check_table_types(path, parquet.schema_arrow, value_columns)
+    if epoch_column.null_count:
+        row = int(np.flatnonzero(epoch_column.is_null().to_numpy(zero_copy_only=False))[0])
+        raise InvalidInputError(f"{path}: column 'epoch' is empty at row {row}.")
+    numbers = sorted(int(v) for v in pc.unique(epoch_column).to_pylist())
     counts = {int(v["values"]): int(v["counts"]) for v in pc.value_counts(epoch_column).to_pylist()}
     n = counts[numbers[0]] if numbers else 0
 
@@ -248,9 +274,11 @@ def _parquet_epochs(path: Path) -> tuple[list[Epoch], int, int]:
         rows = table.column("row").to_numpy()
         order = np.argsort(rows, kind="stable")
         if not np.array_equal(rows[order], np.arange(len(rows))):
+            expected = np.arange(len(rows))
+            first = int(np.flatnonzero(rows[order] != expected)[0])
             raise InvalidInputError(
-                f"{path} epoch {number}: rows must be 0..N-1 exactly once each "
-                f"({len(rows)} rows given, expected {n})."
+                f"{path} epoch {number}: column 'row' lacks row {first} (it holds "
+                f"{rows[order][first]} there); rows must be 0..N-1 exactly once each per epoch."
             )
         if len(value_columns) == 1:
             values = np.array(table.column(value_columns[0]).to_pylist(), dtype=np.float64)

@@ -58,7 +58,9 @@ def read_table(path: Path, suffix: str, columns: list[str] | None = None):
         import pyarrow.parquet as pq
 
         return pq.read_table(path, columns=columns).to_pandas()
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise not_utf8(path, "CSV file") from exc
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise unreadable(path, "CSV file", ".csv", exc) from exc
     except Exception as exc:
         if type(exc).__module__.startswith("pyarrow"):
@@ -92,5 +94,33 @@ def read_npy(path: Path, *, mmap: bool = False):
         return map_npy(path)  # pages released while stream.bounded_residency runs
     try:
         return np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
+    except ValueError as exc:
+        if "allow_pickle" in str(exc):
+            raise InvalidInputError(
+                f"{path}: holds Python objects (a pickled array), not numbers or text; save it "
+                "with a numeric or string dtype."
+            ) from exc
         raise unreadable(path, ".npy array", ".npy", exc) from exc
+    except (OSError, EOFError) as exc:
+        raise unreadable(path, ".npy array", ".npy", exc) from exc
+
+
+def not_utf8(path: Path, what: str = "text file") -> InvalidInputError:
+    """The error for a text file that is not UTF-8, naming its first bad line (read again, in
+    blocks: this runs only once the reader has already failed)."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                line += block[: exc.start].count(b"\n")
+                break
+            line += block.count(b"\n")
+    return InvalidInputError(
+        f"{path}: not a readable {what}, line {line} is not UTF-8 text; save the file as UTF-8 "
+        "(for example with pandas' to_csv(..., encoding='utf-8'))."
+    )

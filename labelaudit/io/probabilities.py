@@ -104,6 +104,8 @@ def _parquet_matrix(path: Path, block_rows: int | None) -> np.ndarray | None:
 
 
 def _table_to_matrix(table, path: Path) -> np.ndarray:
+    if len(table) == 0:
+        raise InvalidInputError(f"{path}: contains no rows (only a header).")
     if table.shape[1] == 1 and table.dtypes.iloc[0].kind == "O":
         column = table.iloc[:, 0]
         lengths = column.map(lambda v: len(v) if hasattr(v, "__len__") else -1).to_numpy()
@@ -178,7 +180,14 @@ def judge_rows(source: str, sums, lows, highs, finite, row_values) -> np.ndarray
     if not finite.all():
         row = int(np.flatnonzero(~finite)[0])
         values = np.asarray(row_values(row))
-        col = int(np.flatnonzero(~np.isfinite(values))[0])
+        infinite = ~np.isfinite(values)
+        if not infinite.any():  # finite values whose sum overflowed: far outside [0, 1]
+            col = int(np.argmax(np.abs(values)))
+            raise InvalidInputError(
+                f"{source}: row {row}, column {col} is {values[col]:.6g}; probabilities must lie "
+                "in [0, 1] (pass --logits if these are raw model scores)."
+            )
+        col = int(np.flatnonzero(infinite)[0])
         raise InvalidInputError(
             f"{source}: row {row}, column {col} is {values[col]}; probabilities must be finite."
         )

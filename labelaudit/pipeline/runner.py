@@ -12,7 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from labelaudit.io.labels import check_inferred_names, check_label_range, check_same_rows
+from labelaudit.io.labels import (
+    check_given_names,
+    check_inferred_names,
+    check_label_range,
+    check_same_rows,
+)
 from labelaudit.pipeline import loaders, provenance
 from labelaudit.pipeline.loaders import labels as label_loader
 from labelaudit.pipeline.observer import SILENT, Observer
@@ -77,6 +82,7 @@ def _check_against(request, labels, n: int, k: int, source, unit: str = "rows") 
     if path is None:  # in-memory labels: the detector's own input check names the mismatch
         return
     check_same_rows(path, len(labels.labels), source, n, unit)
+    check_given_names(labels.class_names, request.class_names, k, source)
     check_inferred_names(labels.class_names, request.class_names, k, path, source)
 
 
@@ -127,7 +133,11 @@ def _multi_label(request, plan: Plan, labels, evidence, engine, observer):
         )
     path = _labels_path(request)
     if path is not None:
+        from labelaudit.io.multilabels import check_label_sets
+
+        check_given_names(labels.class_names, request.class_names, probs.k, probs.source)
         check_inferred_names(labels.class_names, request.class_names, probs.k, path, probs.source)
+        check_label_sets(labels.labels, probs.k, path, probs.source)
     options = {k: v for k, v in request.options.items() if k != "calibrate"}
     options["filter_by"] = options.get("filter_by") or "prune_by_noise_rate"
     with observer.stage(f"Auditing {probs.n:,} examples × {probs.k} classes"):
