@@ -279,6 +279,11 @@ def load(path: str, *, logits: bool = False):
             frame = dd.read_parquet(text) if suffix == ".parquet" else dd.read_csv(text)
         except (OSError, ValueError) as exc:
             raise InvalidInputError(f"{text}: cannot be read ({exc}).") from exc
+        if len(frame.columns) and str(frame.columns[0]).startswith("Unnamed: 0"):
+            frame = frame.iloc[:, 1:]  # the index DataFrame.to_csv writes (io.formats)
+        from labelaudit.io.probabilities import check_class_columns
+
+        check_class_columns(list(frame.columns), Path(text))
         non_numeric = [c for c, t in frame.dtypes.items() if t.kind not in "fiu"]
         if non_numeric:
             raise InvalidInputError(

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 from labelaudit.errors import InvalidInputError
-from labelaudit.io.sniff import unreadable
+from labelaudit.io.sniff import sniff, unreadable
 
 LABEL_SUFFIXES = (".npy", ".csv", ".parquet", ".txt")
 PROB_SUFFIXES = (".npy", ".csv", ".parquet")
@@ -88,20 +88,22 @@ def read_npy(path: Path, *, mmap: bool = False):
     """
     import numpy as np
 
-    if mmap:
-        from labelaudit.io.stream import map_npy
+    from labelaudit.io.stream import check_npy_size, map_npy
 
+    if mmap:
         return map_npy(path)  # pages released while stream.bounded_residency runs
     try:
         return np.load(path, allow_pickle=False)
     except ValueError as exc:
-        if "allow_pickle" in str(exc):
+        if "allow_pickle" in str(exc) and (sniff(path) or ("",))[0] == ".npy":
             raise InvalidInputError(
                 f"{path}: holds Python objects (a pickled array), not numbers or text; save it "
                 "with a numeric or string dtype."
             ) from exc
+        check_npy_size(path)
         raise unreadable(path, ".npy array", ".npy", exc) from exc
     except (OSError, EOFError) as exc:
+        check_npy_size(path)
         raise unreadable(path, ".npy array", ".npy", exc) from exc
 
 
