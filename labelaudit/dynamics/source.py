@@ -220,6 +220,21 @@ def _directory_epochs(path: Path) -> tuple[list[Epoch], int, int]:
     return epochs, first.shape[0], first.shape[1]
 
 
+def _list_column(cells: list, rows: np.ndarray, path: Path, number: int) -> np.ndarray:
+    """One list column of K values per row as an N×K matrix; a missing or shorter list is named
+    by its row."""
+    lengths = [len(c) if isinstance(c, list) else -1 for c in cells]
+    expected = lengths[0] if lengths else 0
+    for i, length in enumerate(lengths):
+        if length != expected or length < 0:
+            what = "is empty" if length < 0 else f"has {length} values"
+            raise InvalidInputError(
+                f"{path} epoch {number}: row {int(rows[i])} {what} but row {int(rows[0])} has "
+                f"{expected}; every row needs K values."
+            )
+    return np.array(cells, dtype=np.float64).reshape(len(cells), expected)
+
+
 def _check_table_types(path: Path, schema, value_columns: list[str]) -> None:
     """'epoch' and 'row' hold integers; the values are numbers (or one list column of them)."""
     import pyarrow as pa
@@ -281,7 +296,7 @@ def _parquet_epochs(path: Path) -> tuple[list[Epoch], int, int]:
                 f"{rows[order][first]} there); rows must be 0..N-1 exactly once each per epoch."
             )
         if len(value_columns) == 1:
-            values = np.array(table.column(value_columns[0]).to_pylist(), dtype=np.float64)
+            values = _list_column(table.column(value_columns[0]).to_pylist(), rows, path, number)
         else:
             values = np.column_stack(
                 [table.column(c).to_numpy(zero_copy_only=False) for c in value_columns]

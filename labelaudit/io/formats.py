@@ -54,7 +54,8 @@ def read_table(path: Path, suffix: str, columns: list[str] | None = None):
 
     try:
         if suffix == ".csv":
-            return drop_pandas_index(pd.read_csv(path))
+            # utf-8-sig: UTF-8, with the byte-order mark Excel writes removed when present
+            return drop_pandas_index(pd.read_csv(path, encoding="utf-8-sig"))
         import pyarrow.parquet as pq
 
         return pq.read_table(path, columns=columns).to_pandas()

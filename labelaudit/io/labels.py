@@ -56,7 +56,7 @@ def _names_file(path: Path) -> list[str]:
     if not path.is_file():
         raise InvalidInputError(f"--class-names {path}: not a regular file.")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         raise InvalidInputError(
@@ -120,7 +120,15 @@ def table_ids(table, id_column: str | None, path: Path) -> tuple[np.ndarray | No
     name = id_column or (DEFAULT_ID_COLUMN if DEFAULT_ID_COLUMN in table.columns else None)
     if name is None:
         return None, None
-    missing = table[name].isna().to_numpy()
+    column = table[name]
+    if column.dtype.kind == "O":
+        lists = column.map(lambda v: isinstance(v, (list, tuple, dict, np.ndarray))).to_numpy()
+        if lists.any():
+            raise InvalidInputError(
+                f"{path}: id column {name!r} holds a list at row {int(np.flatnonzero(lists)[0])}; "
+                "ids must be text or numbers."
+            )
+    missing = column.isna().to_numpy()
     if missing.any():
         raise InvalidInputError(
             f"{path}: id column {name!r} is empty at row {int(np.flatnonzero(missing)[0])}; "
@@ -161,7 +169,7 @@ def read_text_lines(path: Path) -> list[str]:
     """The lines of a UTF-8 text file, or an error naming the first line that is not UTF-8."""
     data = path.read_bytes()
     try:
-        return data.decode("utf-8").splitlines()
+        return data.decode("utf-8-sig").splitlines()  # without a byte-order mark
     except UnicodeDecodeError as exc:
         raise not_utf8(path) from exc
 
@@ -190,6 +198,8 @@ def _to_indices(
                 f"{path}: row {row} has label {raw[row]}, which is not an integer class index."
             )
         return raw.astype(np.int64), class_names
+    if kind == "S":
+        raw = _decoded(raw, path)
     if kind == "O":
         _check_scalar_cells(raw, path)
     values = np.char.strip(np.asarray(raw, dtype=str))
@@ -208,6 +218,25 @@ def _to_indices(
     uniques, inverse = np.unique(values, return_inverse=True)
     codes = np.array([index[name] for name in uniques.tolist()], dtype=np.int64)
     return codes[inverse], list(names)
+
+
+def _decoded(raw: np.ndarray, path: Path) -> np.ndarray:
+    """Byte-string labels (a NumPy 'S' array) as text, each UTF-8."""
+    try:
+        return np.char.decode(raw, "utf-8")
+    except UnicodeDecodeError as exc:
+        row = next(i for i, v in enumerate(raw.tolist()) if not _utf8(v))
+        raise InvalidInputError(
+            f"{path}: row {row} holds bytes {raw[row]!r} that are not UTF-8 text."
+        ) from exc
+
+
+def _utf8(value: bytes) -> bool:
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _check_scalar_cells(raw: np.ndarray, path: Path) -> None:

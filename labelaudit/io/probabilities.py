@@ -123,6 +123,14 @@ def _pandas_index_columns(schema) -> list[str]:
     return [c for c in meta.get("index_columns", []) if isinstance(c, str)]
 
 
+def _numbers(values) -> bool:
+    try:
+        np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def check_class_columns(names: list, path: Path) -> None:
     """Refuse a table column that holds ids or labels (NOT_CLASS_COLUMNS) among the classes."""
     not_classes = [c for c in names if str(c).strip().lower() in NOT_CLASS_COLUMNS]
@@ -144,7 +152,9 @@ def _table_to_matrix(table, path: Path) -> np.ndarray:
         )
     if table.shape[1] == 1 and table.dtypes.iloc[0].kind == "O":
         column = table.iloc[:, 0]
-        lengths = column.map(lambda v: len(v) if hasattr(v, "__len__") else -1).to_numpy()
+        lengths = column.map(
+            lambda v: len(v) if isinstance(v, (list, tuple, np.ndarray)) else -1
+        ).to_numpy()
         if (lengths < 0).any():
             row = int(np.flatnonzero(lengths < 0)[0])
             raise InvalidInputError(
@@ -155,7 +165,14 @@ def _table_to_matrix(table, path: Path) -> np.ndarray:
             raise InvalidInputError(
                 f"{path}: row {row} has {lengths[row]} probabilities but row 0 has {lengths[0]}."
             )
-        return np.array(column.tolist(), dtype=np.float64)
+        try:
+            return np.array(column.tolist(), dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            row = next(i for i, v in enumerate(column.tolist()) if not _numbers(v))
+            raise InvalidInputError(
+                f"{path}: row {row} of column {table.columns[0]!r} holds a value that is not a "
+                "number."
+            ) from exc
     check_class_columns(list(table.columns), path)
     non_numeric = [c for c in table.columns if table[c].dtype.kind not in "fiub"]
     if non_numeric:

@@ -257,6 +257,15 @@ CASES: dict[str, tuple[Callable[[Path], list], tuple[str, ...]]] = {
                    "--pred-probs", t / "p.npy"],
         ("y.parquet", "row 0", "--multi-label"),
     ),
+    "byte-string labels not utf-8": (
+        lambda t: ["--labels", _save(t / "y.npy", np.array([b"a"] * (N - 1) + [b"\x80"])), "--pred-probs", t / "p.npy"],
+        ("y.npy", "row 119", "not UTF-8"),
+    ),
+    "ids that are lists": (
+        lambda t: ["--labels", _parquet(t / "y.parquet", pd.DataFrame({"id": [[i] for i in range(N)], "label": _labels(t)})),
+                   "--pred-probs", t / "p.npy"],
+        ("y.parquet", "id column 'id'", "row 0"),
+    ),
     "truncated labels parquet": (
         lambda t: ["--labels", _truncate(_parquet(t / "a.parquet", pd.DataFrame({"label": _labels(t)})),
                                           t / "y.parquet", 30), "--pred-probs", t / "p.npy"],
@@ -395,6 +404,12 @@ CASES: dict[str, tuple[Callable[[Path], list], tuple[str, ...]]] = {
         lambda t: ["--labels", t / "l.npy", *AUM, "--dynamics",
                    _parquet(t / "d.parquet", _dynamics_table(t, row=np.tile(np.r_[np.arange(N - 1), 0], 3)))],
         ("d.parquet", "epoch 0", "row 1"),
+    ),
+    "dynamics list column with a short row": (
+        lambda t: ["--labels", t / "l.npy", *AUM, "--dynamics",
+                   _parquet(t / "d.parquet", pd.DataFrame({"epoch": np.repeat(np.arange(3), N), "row": np.tile(np.arange(N), 3),
+                                                           "v": [[0.5, 0.5, 0.0]] * (N - 1) + [[1.0]] + [[0.5, 0.5, 0.0]] * (2 * N)}))],
+        ("d.parquet", "epoch 0", "row 119", "1 values"),
     ),
     "dynamics are a fifo": (
         lambda t: ["--labels", t / "l.npy", *AUM, "--dynamics", _fifo(t / "d.npy")],

@@ -35,6 +35,8 @@ WRITERS = {
     "csv with pandas index": lambda P, p: pd.DataFrame(P, columns=list("abc")).to_csv(p),
     # a filtered frame keeps a non-range index, which Parquet stores as a column
     "parquet with stored index": lambda P, p: pd.DataFrame(P, columns=list("abc"), index=np.arange(len(P)) * 3).to_parquet(p),
+    # Excel's "CSV UTF-8" starts with a byte-order mark, which must not become part of a name
+    "csv with a byte-order mark": lambda P, p: pd.DataFrame(P, columns=list("abc")).to_csv(p, index=False, encoding="utf-8-sig"),
     "parquet of float32": lambda P, p: pd.DataFrame(P.astype(np.float32), columns=list("abc")).to_parquet(p),
 }  # fmt: skip
 
@@ -72,3 +74,14 @@ def test_the_dask_engine_drops_the_pandas_index_of_a_csv(data):
     pd.DataFrame(P, columns=list("abc")).to_csv(tmp_path / "q.csv")
     array = load(str(tmp_path / "q.csv"))
     np.testing.assert_allclose(array.compute(scheduler="synchronous"), P)
+
+
+def test_labels_with_a_byte_order_mark_read_their_label_column(tmp_path):
+    from labelaudit.io.labels import read_labels
+
+    pd.DataFrame({"label": ["cat", "dog", "cat"]}).to_csv(
+        tmp_path / "l.csv", index=False, encoding="utf-8-sig"
+    )
+    (tmp_path / "l.txt").write_text("2\n0\n", encoding="utf-8-sig")
+    assert read_labels(tmp_path / "l.csv").class_names == ["cat", "dog"]
+    assert read_labels(tmp_path / "l.txt").labels.tolist() == [2, 0]
