@@ -125,6 +125,13 @@ def load_config(path: Path) -> GateConfig:
     if isinstance(names, str):
         names = [n.strip() for n in names.split(",")]
     _check_class_names(where, names, table.get("class_names"))
+    report = files.output("report", table.get("report", DEFAULT_REPORT), create_parent=True)
+    baseline = files.output("baseline", table.get("baseline", DEFAULT_BASELINE))
+    if report.resolve() == baseline.resolve():
+        raise ConfigError(
+            f"{where}: report and baseline both name {report}; expected two different files "
+            "(the report is rewritten on every run, the baseline only with --update-baseline)."
+        )
     return GateConfig(
         source=path,
         labels=labels,
@@ -138,8 +145,8 @@ def load_config(path: Path) -> GateConfig:
         force=table.get("force", False),
         detectors=list(detectors),
         options=dict(options),
-        report=files.output("report", table.get("report", DEFAULT_REPORT), create_parent=True),
-        baseline=files.output("baseline", table.get("baseline", DEFAULT_BASELINE)),
+        report=report,
+        baseline=baseline,
         max_issue_fraction=table.get("max_issue_fraction"),
         max_new_issues=table.get("max_new_issues"),
         max_class_issue_fraction={str(k): float(v) for k, v in per_class.items()},

@@ -43,9 +43,14 @@ def run_audit(config: GateConfig):
     from labelaudit.pipeline.runner import run_with_labels
 
     inputs = [config.source, config.labels, *config.pred_probs, config.dynamics]
-    guard_output(config.report, [*inputs, config.baseline], option="report", create_parent=True)
+    where = f"{config.source} [tool.labelaudit]:"
+    guard_output(
+        config.report, [*inputs, config.baseline], option=f"{where} report", create_parent=True
+    )
     # The baseline is the one file the gate may rewrite in place (--update-baseline).
-    guard_output(config.baseline, [*inputs, config.report], option="baseline", suffixes=None)
+    guard_output(
+        config.baseline, [*inputs, config.report], option=f"{where} baseline", suffixes=None
+    )
     # load_config checked the options: confident learning's own, or the named detector's.
     detector = config.detectors[0] if config.detectors else None
     confident = config.dynamics is None and detector in (None, "confident_learning")
@@ -173,8 +178,9 @@ def _class_index(name: str, names: list[str], config: GateConfig) -> int:
     if name in names:
         return names.index(name)
     close = difflib.get_close_matches(name, names, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
     raise ConfigError(
-        f"{config.source}: max_class_issue_fraction names class {name!r}, which the audit does "
-        f"not have.{hint} Use '*' for every class."
+        f"{config.source} [tool.labelaudit]: max_class_issue_fraction.{name} names a class the "
+        f"audit does not have{hint}; expected one of {', '.join(map(repr, names))}, or '*' for "
+        "every class."
     )

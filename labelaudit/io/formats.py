@@ -93,6 +93,7 @@ def read_npy(path: Path, *, mmap: bool = False):
 
     if mmap:
         return map_npy(path)  # pages released while stream.bounded_residency runs
+    check_npy_size(path)  # a header promising more than the file holds is not allocated
     try:
         return np.load(path, allow_pickle=False)
     except ValueError as exc:

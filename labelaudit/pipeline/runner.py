@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from labelaudit.errors import InvalidInputError
 from labelaudit.io.labels import (
     check_given_names,
     check_inferred_names,
@@ -96,6 +97,7 @@ def _classification(request, plan: Plan, labels, evidence, engine, observer):
         from labelaudit.io.class_order import check_class_order
 
         check_label_range(labels.labels, probs.k, path, probs.source)
+        _check_counts(request, probs.k, probs.source)
         check_class_order(
             labels.labels,
             probs.matrix,
@@ -121,8 +123,17 @@ def _classification(request, plan: Plan, labels, evidence, engine, observer):
         )
 
 
+def _check_counts(request, k: int, source) -> None:
+    """--num-to-remove-per-class: one count for every class, or exactly one per class."""
+    counts = request.options.get("num_to_remove_per_class")
+    if isinstance(counts, (list, tuple)) and len(counts) != k:
+        raise InvalidInputError(
+            f"--num-to-remove-per-class gives {len(counts)} counts but {source} has {k} "
+            "classes; give one count for all classes or one per class."
+        )
+
+
 def _multi_label(request, plan: Plan, labels, evidence, engine, observer):
-    from labelaudit.errors import InvalidInputError
     from labelaudit.pipeline.multilabel import classify_multilabel
 
     probs = evidence["pred_probs"]
@@ -138,6 +149,7 @@ def _multi_label(request, plan: Plan, labels, evidence, engine, observer):
         check_given_names(labels.class_names, request.class_names, probs.k, probs.source)
         check_inferred_names(labels.class_names, request.class_names, probs.k, path, probs.source)
         check_label_sets(labels.labels, probs.k, path, probs.source)
+        _check_counts(request, probs.k, probs.source)
     options = {k: v for k, v in request.options.items() if k != "calibrate"}
     options["filter_by"] = options.get("filter_by") or "prune_by_noise_rate"
     with observer.stage(f"Auditing {probs.n:,} examples × {probs.k} classes"):

@@ -82,3 +82,37 @@ def test_json_into_a_closed_pipe_is_quiet(tmp_path):
     err = proc.stderr.read()
     assert proc.wait(timeout=120) in (0, 141), err
     assert err == b""
+
+
+# audit options whose value cannot work -> fragments of the one sentence
+OPTION_CASES = {
+    "counts for too few classes": (["--num-to-remove-per-class", "1,2"], ("--num-to-remove-per-class", "p.npy", "3 classes")),
+    "label column of an array": (["--label-column", "y"], ("--label-column", "l.npy", "without columns")),
+    "id column of an array": (["--id-column", "key"], ("--id-column", "l.npy")),
+    "unknown dynamics kind": (["--dynamics-kind", "softmax"], ("--dynamics-kind", "'softmax'", "logits")),
+    "unknown detector": (["--detector", "confident_learnin"], ("'confident_learnin'", "did you mean 'confident_learning'")),
+    "out is a directory": (["--out", "T"], ("--out", ".parquet")),
+    "scheduler without dask": (["--scheduler", "tcp://127.0.0.1:1"], ("--scheduler", "--engine dask")),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(OPTION_CASES))
+def test_an_option_value_that_cannot_work_is_one_sentence(tmp_path, case):
+    given, P, _ = planted(n=90, k=3)
+    np.save(tmp_path / "l.npy", given)
+    np.save(tmp_path / "p.npy", P)
+    extra, fragments = OPTION_CASES[case]
+    extra = [str(tmp_path) if a == "T" else a for a in extra]
+    out = tmp_path / "out" / "r.parquet"
+    out.parent.mkdir()
+    before = {p.name: sha(p) for p in tmp_path.iterdir() if p.is_file()}
+    args = ["audit", "--labels", tmp_path / "l.npy", "--pred-probs", tmp_path / "p.npy"]
+    if "--out" not in extra:
+        args += ["--out", out]
+    res = run_cli(*args, *extra, "-q")
+    assert res.exit_code == 2, (res.exit_code, res.stderr)
+    message = one_sentence(res.stderr)
+    for fragment in fragments:
+        assert fragment in message, (fragment, message)
+    assert list(out.parent.iterdir()) == []
+    assert {p.name: sha(p) for p in tmp_path.iterdir() if p.is_file()} == before

@@ -55,12 +55,17 @@ CASES = {
     "baseline folder missing": ('baseline = "nowhere/b.json"\n', ("nowhere", "does not exist")),
     "dynamics kind": ('dynamics_kind = "weird"\n', ('dynamics_kind = "weird"', '"logits"')),
 }  # fmt: skip
-# keys of the working configuration replaced instead of appended (TOML forbids repeating a key)
+# lines that replace the working configuration's line for the same key (TOML forbids repeating a
+# key), or are added to it
 REPLACED = {
     "labels is a directory": ('labels = "sub"', ('labels = "sub"', "not a file", "labels file")),
     "labels missing": ('labels = "gone.csv"', ('labels = "gone.csv"', "does not exist")),
     "number for a path": ("labels = 3", ("labels = 3 (an integer)", "a path")),
     "probs is a directory": ('pred_probs = ["probs.npy", "sub"]', ('pred_probs = ["probs.npy", "sub"]', "not a file")),
+    # data loss: an output that is one of the gate's own inputs
+    "baseline is the labels": ('baseline = "labels.csv"', ("baseline", "labels.csv", "is also an input")),
+    "baseline is the config": ('baseline = "pyproject.toml"', ("baseline", "is also an input")),
+    "report is the baseline": ('report = ".labelaudit-baseline.parquet"\nbaseline = ".labelaudit-baseline.parquet"', ("report and baseline both name", "two different files")),
     "class names twice": ('class_names = ["cat", "dog", "cat"]', ("class_names", "'cat' twice")),
     "class names one string": ('class_names = "cat"', ('class_names = "cat"', "at least two")),
 }  # fmt: skip
@@ -75,7 +80,10 @@ def _config(tmp_path, case: str) -> tuple[str, tuple[str, ...]]:
     project(tmp_path, "")
     key = line.split(" =")[0]
     text = (tmp_path / "pyproject.toml").read_text().splitlines()
-    text = [line if row.startswith(f"{key} =") else row for row in text]
+    if any(row.startswith(f"{key} =") for row in text):
+        text = [line if row.startswith(f"{key} =") else row for row in text]
+    else:
+        text.append(line)
     (tmp_path / "pyproject.toml").write_text("\n".join(text) + "\n")
     return line, fragments
 

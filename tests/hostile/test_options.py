@@ -83,6 +83,19 @@ def _folder(path: Path) -> Path:
     return path
 
 
+def _forged(path: Path, descr: str, shape: tuple, payload: bytes) -> Path:
+    """A .npy whose header promises `shape` but holds only `payload` (a resource attack: loading
+    it whole would ask for terabytes)."""
+    import io
+
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": descr, "fortran_order": False, "shape": shape}
+    )
+    path.write_bytes(header.getvalue() + payload)
+    return path
+
+
 def _with_nan(matrix: np.ndarray, row: int, col: int, value=np.nan) -> np.ndarray:
     matrix = matrix.astype(np.float64).copy()
     matrix[row, col] = value
@@ -202,6 +215,16 @@ CASES: dict[str, tuple[Callable[[Path], list], tuple[str, ...]]] = {
         ("z.parquet", "no rows"),
     ),
     # --labels
+    # resources: a header that promises terabytes is refused, not allocated
+    "labels header promising 10**12 rows": (
+        lambda t: ["--labels", _forged(t / "y.npy", "<i8", (10**12,), bytes(N * 8)), "--pred-probs", t / "p.npy"],
+        ("y.npy", "truncated", "8,000,000,000,"),
+    ),
+    "in-memory probabilities promising 10**11 rows": (
+        lambda t: ["--labels", t / "l.npy", "--in-memory", "--pred-probs",
+                   _forged(t / "z.npy", "<f8", (10**11, K), _probs(t).tobytes())],
+        ("z.npy", "truncated"),
+    ),
     "label outside the columns": (
         lambda t: ["--labels", _save(t / "y.npy", np.r_[_labels(t)[:-1], 7]), "--pred-probs", t / "p.npy"],
         ("y.npy", "row 119", "outside [0, 3)"),
