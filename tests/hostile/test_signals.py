@@ -160,3 +160,34 @@ def test_ctrl_c_during_a_dask_audit_stops_the_cluster_and_exits_130(tmp_path, bi
     while (left := _running(workers)) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not left, f"workers left running: {left}"
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="names descriptors via /proc")
+def test_atomic_writes_fsync_the_file_before_the_rename_and_the_folder_after(tmp_path, monkeypatch):
+    from labelaudit.io import atomic
+
+    events: list[str] = []
+    real_fsync, real_replace = os.fsync, Path.replace
+
+    def fsync(fd: int) -> None:
+        events.append(
+            "fsync dir" if Path(f"/proc/self/fd/{fd}").resolve().is_dir() else "fsync file"
+        )
+        real_fsync(fd)
+
+    def replace(self, target):
+        events.append("rename")
+        return real_replace(self, target)
+
+    monkeypatch.setattr(atomic.os, "fsync", fsync)
+    monkeypatch.setattr(Path, "replace", replace)
+    target = tmp_path / "r.bin"
+    with atomic.atomic_path(target) as tmp:
+        tmp.write_bytes(b"complete")
+    assert events == ["fsync file", "rename", "fsync dir"]
+    assert target.read_bytes() == b"complete"
+
+    with pytest.raises(KeyboardInterrupt), atomic.atomic_path(target) as tmp:
+        tmp.write_bytes(b"half")
+        raise KeyboardInterrupt
+    assert target.read_bytes() == b"complete" and _temp_files(tmp_path) == []
