@@ -223,7 +223,9 @@ class Report:
         try:
             table = pq.read_table(path)
         except Exception as exc:
-            raise InvalidInputError(f"{path}: not a readable Parquet report ({exc}).") from exc
+            from labelaudit.io.sniff import unreadable
+
+            raise unreadable(Path(path), "Parquet report", ".parquet", exc) from exc
         raw = (table.schema.metadata or {}).get(METADATA_KEY)
         if raw is None:
             raise InvalidInputError(f"{path}: not a labelaudit report (no labelaudit metadata).")

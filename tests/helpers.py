@@ -29,12 +29,13 @@ class Result:
     exit_code: int
     stdout: str
     stderr: str
+    exception: BaseException | None = None  # what the command raised (SystemExit on exit)
 
 
 def run_cli(*args: str) -> Result:
     runner = CliRunner()
     res = runner.invoke(app, [str(a) for a in args], prog_name="labelaudit")
-    return Result(res.exit_code, res.stdout, res.stderr)
+    return Result(res.exit_code, res.stdout, res.stderr, res.exception)
 
 
 def run_audit(labels, pred_probs, out, *extra) -> Result:

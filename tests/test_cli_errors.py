@@ -154,7 +154,7 @@ def test_output_equal_to_an_input(good):
 
 def test_unknown_detector_lists_installed(good):
     tmp, _, _ = good
-    fragments = ["unknown detector 'confident_learnin'", "Did you mean 'confident_learning'?"]
+    fragments = ["unknown detector 'confident_learnin'", "did you mean 'confident_learning'?"]
     _assert_rejected(tmp, fragments, extra=["--detector", "confident_learnin"])
 
 

@@ -26,7 +26,7 @@ def test_confident_learning_is_registered_and_matches_find_label_issues():
 
 
 def test_unknown_detector_suggests_a_name():
-    with pytest.raises(ConfigError, match="Did you mean 'confident_learning'"):
+    with pytest.raises(ConfigError, match="did you mean 'confident_learning'"):
         registry.load("confident-learning")
 
 

@@ -187,7 +187,7 @@ def test_confident_learning_is_not_a_dynamics_detector(sym40):
     data, record = sym40
     with pytest.raises(ConfigError, match="confident_learning needs out-of-sample probabilities"):
         audit_dynamics(data.labels, record, detectors=["confident_learning"])
-    with pytest.raises(ConfigError, match="Did you mean 'aum'"):
+    with pytest.raises(ConfigError, match="did you mean 'aum'"):
         audit_dynamics(data.labels, record, detectors=["aun"])
 
 

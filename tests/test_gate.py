@@ -90,11 +90,11 @@ def test_per_class_limits(tmp_path):
 @pytest.mark.parametrize(
     ("config", "fragment"),
     [
-        ("max_issue_fractoin = 0.1\n", "Did you mean 'max_issue_fraction'"),
-        ("max_issue_fraction = 2\n", "must be in [0, 1]"),
-        ("max_new_issues = 'ten'\n", "max_new_issues must be int"),
-        ("[tool.labelaudit.max_class_issue_fraction]\ndgo = 0.1\n", "Did you mean 'dog'"),
-        ("[tool.labelaudit.options]\nfilter_bye = 'both'\n", "Did you mean 'filter_by'"),
+        ("max_issue_fractoin = 0.1\n", "did you mean 'max_issue_fraction'"),
+        ("max_issue_fraction = 2\n", "max_issue_fraction = 2, expected a fraction in [0, 1]"),
+        ("max_new_issues = 'ten'\n", 'max_new_issues = "ten" (a string), expected a whole'),
+        ("[tool.labelaudit.max_class_issue_fraction]\ndgo = 0.1\n", "did you mean 'dog'"),
+        ("[tool.labelaudit.options]\nfilter_bye = 'both'\n", "did you mean 'options.filter_by'"),
         ("max_new_issues = [\n", "not valid TOML"),
     ],
 )

@@ -54,11 +54,18 @@ def _root(
 
 
 def main() -> None:
-    from labelaudit.cli.console import EXIT_BROKEN_PIPE, quiet_broken_pipe
+    """The `labelaudit` command: SIGTERM and SIGINT unwind cleanly (exit 143, 130), and a reader
+    of stdout that goes away ends the command quietly (exit 141)."""
+    from labelaudit.cli import interrupts
+    from labelaudit.cli.console import EXIT_BROKEN_PIPE, quiet_broken_pipe, say_interrupted
 
+    interrupts.install()
     stdout_before = _stdout_identity()
     try:
         app(prog_name="labelaudit")
+    except interrupts.Interrupted as exc:  # outside a command body (parsing, printing help)
+        say_interrupted(exc.signum)
+        raise SystemExit(exc.exit_code) from None
     except BrokenPipeError:  # the reader of stdout went away outside a command
         quiet_broken_pipe()
         raise SystemExit(EXIT_BROKEN_PIPE) from None
@@ -83,6 +90,7 @@ def _stdout_identity() -> tuple[int, int] | None:
 
 
 def _stdout_was_broken(before: tuple[int, int] | None) -> bool:
-    from click.utils import PacifyFlushWrapper
-
-    return isinstance(sys.stdout, PacifyFlushWrapper) or _stdout_identity() != before
+    # click's PacifyFlushWrapper, named rather than imported: newer typer releases vendor click
+    # (typer._click) and install without it.
+    wrapped = type(sys.stdout).__name__ == "PacifyFlushWrapper"
+    return wrapped or _stdout_identity() != before

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from labelaudit.cli.interrupts import EXIT_SIGINT, Interrupted
 from labelaudit.errors import LabelAuditError
 
 EXIT_BAD_INPUT = 2
@@ -26,7 +27,7 @@ def handled(*, debug: bool = False, quiet: bool = False) -> Iterator[None]:
     """Turn LabelAuditError into one line on stderr and exit code 2; show warnings on stderr.
 
     Unexpected exceptions are a bug: one line asking for --debug, exit code 1. With --debug the
-    traceback is shown for both.
+    traceback is shown for both. SIGTERM and SIGINT (cli/interrupts.py) exit 143 and 130.
     """
 
     def show_warning(message, category, filename, lineno, file=None, line=None):
@@ -46,9 +47,12 @@ def handled(*, debug: bool = False, quiet: bool = False) -> Iterator[None]:
         except BrokenPipeError:
             quiet_broken_pipe()
             raise typer.Exit(EXIT_BROKEN_PIPE) from None
+        except Interrupted as exc:  # SIGTERM or SIGINT, after every finally block ran
+            say_interrupted(exc.signum)
+            raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
-            err.print("[red]interrupted[/]: no report was written.")
-            raise typer.Exit(130) from None
+            say_interrupted(None)
+            raise typer.Exit(EXIT_SIGINT) from None
         except (typer.Exit, typer.Abort, SystemExit):
             raise
         except Exception as exc:
@@ -60,6 +64,15 @@ def handled(*, debug: bool = False, quiet: bool = False) -> Iterator[None]:
                 highlight=False,
             )
             raise typer.Exit(EXIT_INTERNAL) from None
+
+
+def say_interrupted(signum: int | None) -> None:
+    """One line on stderr for an interrupted command (temporary files are already gone)."""
+    import signal
+
+    name = "" if signum is None else f" by {signal.Signals(signum).name}"
+    with contextlib.suppress(Exception):  # stderr may be gone too
+        err.print(f"labelaudit: interrupted{name}; nothing was written.", highlight=False)
 
 
 def quiet_broken_pipe() -> None:

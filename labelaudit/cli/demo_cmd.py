@@ -36,6 +36,20 @@ def demo_command(
         _run(out_dir, noise=noise, seed=seed, json_output=json_output, quiet=quiet)
 
 
+def _make_folder(out_dir: Path) -> None:
+    """--out-dir, created if needed, before any work."""
+    from labelaudit.errors import InvalidInputError
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InvalidInputError(f"--out-dir {out_dir} is a file; name a directory.")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidInputError(
+            f"--out-dir {out_dir}: cannot be created ({exc.strerror})."
+        ) from exc
+
+
 def _run(out_dir: Path, *, noise: float, seed: int, json_output: bool, quiet: bool) -> None:
     import numpy as np
 
@@ -44,9 +58,9 @@ def _run(out_dir: Path, *, noise: float, seed: int, json_output: bool, quiet: bo
     from labelaudit.demo import CLASS_NAMES, load_demo
     from labelaudit.io.atomic import atomic_path
 
+    _make_folder(out_dir)
     with console.stage("Preparing digits with planted label errors", quiet=quiet):
         data = load_demo(noise=noise, seed=seed)
-    out_dir.mkdir(parents=True, exist_ok=True)
     labels_path, probs_path = out_dir / "labels.npy", out_dir / "pred_probs.npy"
     report_path = out_dir / "report.parquet"
     for path, array in ((labels_path, data.labels), (probs_path, data.pred_probs)):

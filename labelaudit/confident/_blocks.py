@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -78,14 +79,23 @@ def for_each(fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
     results = [None] * len(items)
     claim = itertools.count()  # next() on it is atomic under the GIL
 
+    stop = threading.Event()  # set when this thread is interrupted (SIGINT, SIGTERM)
+
     def work() -> None:
-        while (i := next(claim)) < len(items):
+        while not stop.is_set() and (i := next(claim)) < len(items):
             results[i] = fn(items[i])
             if hook is not None:
                 hook()
 
     futures = [_pool(workers).submit(work) for _ in range(workers)]
-    wait(futures)  # every worker has stopped touching the outputs before an error propagates
+    try:
+        wait(futures)  # every worker has stopped touching the outputs before an error propagates
+    except BaseException:
+        # Interrupted: the workers finish the item in hand (one block) and claim no more, so
+        # the process can exit without running the rest of the pass.
+        stop.set()
+        wait(futures)
+        raise
     for future in futures:
         future.result()
     return results

@@ -56,10 +56,10 @@ def load(name: str) -> type:
         import difflib
 
         close = difflib.get_close_matches(name, list(entries), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ConfigError(
-            f"unknown detector {name!r}.{hint} Installed: {', '.join(entries)} "
-            "(`labelaudit detectors` lists them)."
+            f"unknown detector {name!r}{hint}; installed: {', '.join(entries)} "
+            "(`labelaudit detectors` describes them)."
         )
     module_name, _, attr = entries[name].target.partition(":")
     try:

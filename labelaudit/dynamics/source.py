@@ -122,6 +122,8 @@ def read_dynamics(path: Path, *, kind: str = "auto") -> Dynamics:
         raise InvalidInputError(f"{path}: no such file or directory.")
     if path.is_dir():
         epochs, n, k = _directory_epochs(path)
+    elif not path.is_file():
+        raise InvalidInputError(f"{path}: not a regular file or directory.")
     elif path.suffix.lower() == ".npy":
         epochs, n, k = _npy_epochs(path)
     elif path.suffix.lower() == ".parquet":
@@ -218,6 +220,41 @@ def _directory_epochs(path: Path) -> tuple[list[Epoch], int, int]:
     return epochs, first.shape[0], first.shape[1]
 
 
+def _list_column(cells: list, rows: np.ndarray, path: Path, number: int) -> np.ndarray:
+    """One list column of K values per row as an N×K matrix; a missing or shorter list is named
+    by its row."""
+    lengths = [len(c) if isinstance(c, list) else -1 for c in cells]
+    expected = lengths[0] if lengths else 0
+    for i, length in enumerate(lengths):
+        if length != expected or length < 0:
+            what = "is empty" if length < 0 else f"has {length} values"
+            raise InvalidInputError(
+                f"{path} epoch {number}: row {int(rows[i])} {what} but row {int(rows[0])} has "
+                f"{expected}; every row needs K values."
+            )
+    return np.array(cells, dtype=np.float64).reshape(len(cells), expected)
+
+
+def _check_table_types(path: Path, schema, value_columns: list[str]) -> None:
+    """'epoch' and 'row' hold integers; the values are numbers (or one list column of them)."""
+    import pyarrow as pa
+
+    for name in ("epoch", "row"):
+        if not pa.types.is_integer(schema.field(name).type):
+            raise InvalidInputError(
+                f"{path}: column {name!r} holds {schema.field(name).type}, not integers."
+            )
+    for name in value_columns:
+        kind = schema.field(name).type
+        if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+            kind = kind.value_type
+        if not (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
+            raise InvalidInputError(
+                f"{path}: column {name!r} holds {kind}, not numbers; class value columns hold "
+                "the model's outputs."
+            )
+
+
 def _parquet_epochs(path: Path) -> tuple[list[Epoch], int, int]:
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
@@ -228,7 +265,9 @@ def _parquet_epochs(path: Path) -> tuple[list[Epoch], int, int]:
         epoch_column = pq.read_table(path, columns=["epoch"]).column("epoch")
     except Exception as exc:
         if "epoch" not in str(exc) and type(exc).__module__.startswith("pyarrow"):
-            raise InvalidInputError(f"{path}: not a readable Parquet file ({exc}).") from exc
+            from labelaudit.io.sniff import unreadable
+
+            raise unreadable(path, "Parquet file", ".parquet", exc) from exc
         raise InvalidInputError(
             f"{path}: a dynamics table needs columns 'epoch', 'row' and the K class values."
         ) from exc
@@ -237,7 +276,11 @@ def _parquet_epochs(path: Path) -> tuple[list[Epoch], int, int]:
     value_columns = [c for c in names if c not in ("epoch", "row")]
     if not value_columns:
         raise InvalidInputError(f"{path}: no class value columns besides 'epoch' and 'row'.")
-    numbers = sorted(int(v) for v in pc.unique(epoch_column).to_pylist() if v is not None)
+    _check_table_types(path, parquet.schema_arrow, value_columns)
+    if epoch_column.null_count:
+        row = int(np.flatnonzero(epoch_column.is_null().to_numpy(zero_copy_only=False))[0])
+        raise InvalidInputError(f"{path}: column 'epoch' is empty at row {row}.")
+    numbers = sorted(int(v) for v in pc.unique(epoch_column).to_pylist())
     counts = {int(v["values"]): int(v["counts"]) for v in pc.value_counts(epoch_column).to_pylist()}
     n = counts[numbers[0]] if numbers else 0
 
@@ -246,12 +289,14 @@ def _parquet_epochs(path: Path) -> tuple[list[Epoch], int, int]:
         rows = table.column("row").to_numpy()
         order = np.argsort(rows, kind="stable")
         if not np.array_equal(rows[order], np.arange(len(rows))):
+            expected = np.arange(len(rows))
+            first = int(np.flatnonzero(rows[order] != expected)[0])
             raise InvalidInputError(
-                f"{path} epoch {number}: rows must be 0..N-1 exactly once each "
-                f"({len(rows)} rows given, expected {n})."
+                f"{path} epoch {number}: column 'row' lacks row {first} (it holds "
+                f"{rows[order][first]} there); rows must be 0..N-1 exactly once each per epoch."
             )
         if len(value_columns) == 1:
-            values = np.array(table.column(value_columns[0]).to_pylist(), dtype=np.float64)
+            values = _list_column(table.column(value_columns[0]).to_pylist(), rows, path, number)
         else:
             values = np.column_stack(
                 [table.column(c).to_numpy(zero_copy_only=False) for c in value_columns]

@@ -56,11 +56,35 @@ def client(scheduler: str | None) -> Iterator[object]:
             c.close()
         return
     try:
-        cluster = LocalCluster(threads_per_worker=1, processes=True, dashboard_address=None)
+        with _workers_deaf_to_ctrl_c():
+            cluster = LocalCluster(threads_per_worker=1, processes=True, dashboard_address=None)
     except (RuntimeError, OSError) as exc:
         raise LabelAuditError(f"could not start a local Dask cluster ({exc}).") from exc
     with cluster, Client(cluster) as c:
         yield c
+
+
+@contextlib.contextmanager
+def _workers_deaf_to_ctrl_c() -> Iterator[None]:
+    """Start the local worker processes with SIGINT ignored (they inherit that disposition).
+
+    Ctrl-C signals the whole process group: workers interrupted on their own would print
+    tracebacks of their own and die under the cluster. Deaf to it, they are stopped by this
+    process closing the cluster instead. The price: a Ctrl-C during the cluster's start-up
+    (a second or two) is ignored too; one pressed after it interrupts the audit. SIGTERM is
+    left alone (the nanny stops its workers with it).
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager
@@ -255,6 +279,11 @@ def load(path: str, *, logits: bool = False):
             frame = dd.read_parquet(text) if suffix == ".parquet" else dd.read_csv(text)
         except (OSError, ValueError) as exc:
             raise InvalidInputError(f"{text}: cannot be read ({exc}).") from exc
+        if len(frame.columns) and str(frame.columns[0]).startswith("Unnamed: 0"):
+            frame = frame.iloc[:, 1:]  # the index DataFrame.to_csv writes (io.formats)
+        from labelaudit.io.probabilities import check_class_columns
+
+        check_class_columns(list(frame.columns), Path(text))
         non_numeric = [c for c, t in frame.dtypes.items() if t.kind not in "fiu"]
         if non_numeric:
             raise InvalidInputError(

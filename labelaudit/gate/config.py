@@ -2,7 +2,7 @@
 
 In labelaudit.toml the keys may sit at the top level or under `[tool.labelaudit]`. Paths are
 relative to the configuration file. Unknown keys are errors (with a suggestion), so a typo never
-silently disables a check.
+silently disables a check; what each key must hold is in schema.py.
 """
 
 from __future__ import annotations
@@ -14,30 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from labelaudit.errors import ConfigError
+from labelaudit.gate import schema
+from labelaudit.io.formats import LABEL_SUFFIXES, PROB_SUFFIXES
 
 CONFIG_FILES = ("labelaudit.toml", "pyproject.toml")
 DEFAULT_REPORT = ".labelaudit/report.parquet"
 DEFAULT_BASELINE = ".labelaudit-baseline.json"
-
-KEYS: dict[str, tuple[type, ...]] = {
-    "labels": (str,),
-    "pred_probs": (str, list),
-    "dynamics": (str,),
-    "dynamics_kind": (str,),
-    "label_column": (str,),
-    "id_column": (str,),
-    "class_names": (str, list),
-    "logits": (bool,),
-    "force": (bool,),
-    "detector": (str,),
-    "detectors": (list,),
-    "options": (dict,),
-    "report": (str,),
-    "baseline": (str,),
-    "max_issue_fraction": (int, float),
-    "max_new_issues": (int,),
-    "max_class_issue_fraction": (dict,),
-}
 
 
 @dataclass(frozen=True)
@@ -85,7 +67,7 @@ def _has_section(path: Path) -> bool:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}).") from exc
     except OSError as exc:
@@ -93,8 +75,13 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def load_config(path: Path) -> GateConfig:
-    """Parse and check a configuration file."""
+    """Parse and check a configuration file: every key known, every value of the right type and
+    range, every input path an existing file (or the dynamics directory), before any audit."""
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(
+            f"--config {path} is a directory; expected pyproject.toml or labelaudit.toml."
+        )
     if not path.is_file():
         raise ConfigError(f"{path}: no such configuration file.")
     data = _read_toml(path)
@@ -104,43 +91,52 @@ def load_config(path: Path) -> GateConfig:
             raise ConfigError(f"{path}: no [tool.labelaudit] table.")
         table = {k: v for k, v in data.items() if k != "tool"}
     where = f"{path} [tool.labelaudit]" if "tool" in data else str(path)
-    for key, value in table.items():
-        if key not in KEYS:
-            close = difflib.get_close_matches(key, list(KEYS), n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise ConfigError(f"{where}: unknown key {key!r}.{hint}")
-        if not isinstance(value, KEYS[key]) or (isinstance(value, bool) and bool not in KEYS[key]):
-            kinds = " or ".join(t.__name__ for t in KEYS[key])
-            raise ConfigError(f"{where}: {key} must be {kinds}, got {value!r}.")
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: expected a table of settings, got {schema.kind(table)}.")
+    schema.check_table(where, table, schema.KEYS)
     if "labels" not in table:
         raise ConfigError(f"{where}: 'labels' is required (the labels file to audit).")
     if "pred_probs" not in table and "dynamics" not in table:
         raise ConfigError(f"{where}: give 'pred_probs' or 'dynamics' (or both).")
+    detectors = table.get("detectors") or ([table["detector"]] if "detector" in table else [])
+    _check_detectors(where, detectors, "detectors" if "detectors" in table else "detector")
+    confident = "dynamics" not in table and detectors[:1] in ([], ["confident_learning"])
+    options = table.get("options", {})
+    if options and "dynamics" in table:
+        raise ConfigError(
+            f"{where}: options apply to confident learning, which runs with its defaults when "
+            "'dynamics' is given; remove [tool.labelaudit.options]."
+        )
+    if confident:
+        schema.check_table(where, options, schema.CONFIDENT_OPTIONS, "options.")
+    per_class = table.get("max_class_issue_fraction", {})
+    for name, limit in per_class.items():
+        schema.check(where, f"max_class_issue_fraction.{name}", limit, schema.FRACTION)
     base = path.parent
     probs = table.get("pred_probs", [])
     probs = [probs] if isinstance(probs, str) else probs
-    if not all(isinstance(p, str) for p in probs):
-        raise ConfigError(f"{where}: pred_probs must be a path or a list of paths.")
-    fraction = table.get("max_issue_fraction")
-    if fraction is not None and not 0 <= fraction <= 1:
-        raise ConfigError(f"{where}: max_issue_fraction must be in [0, 1], got {fraction}.")
-    if table.get("max_new_issues", 0) < 0:
-        raise ConfigError(f"{where}: max_new_issues cannot be negative.")
-    per_class = table.get("max_class_issue_fraction", {})
-    for name, limit in per_class.items():
-        if not isinstance(limit, (int, float)) or isinstance(limit, bool) or not 0 <= limit <= 1:
-            raise ConfigError(
-                f"{where}: max_class_issue_fraction.{name} must be a fraction in [0, 1]."
-            )
+    files = Files(where, base)
+    labels = files.existing("labels", table["labels"], LABEL_SUFFIXES)
+    pred_probs = [
+        files.existing("pred_probs", p, PROB_SUFFIXES, shown=table["pred_probs"]) for p in probs
+    ]
+    dynamics = files.existing("dynamics", table["dynamics"]) if "dynamics" in table else None
     names = table.get("class_names")
     if isinstance(names, str):
         names = [n.strip() for n in names.split(",")]
-    detectors = table.get("detectors") or ([table["detector"]] if "detector" in table else [])
+    _check_class_names(where, names, table.get("class_names"))
+    report = files.output("report", table.get("report", DEFAULT_REPORT), create_parent=True)
+    baseline = files.output("baseline", table.get("baseline", DEFAULT_BASELINE))
+    if report.resolve() == baseline.resolve():
+        raise ConfigError(
+            f"{where}: report and baseline both name {report}; expected two different files "
+            "(the report is rewritten on every run, the baseline only with --update-baseline)."
+        )
     return GateConfig(
         source=path,
-        labels=base / table["labels"],
-        pred_probs=[base / p for p in probs],
-        dynamics=base / table["dynamics"] if "dynamics" in table else None,
+        labels=labels,
+        pred_probs=pred_probs,
+        dynamics=dynamics,
         dynamics_kind=table.get("dynamics_kind", "auto"),
         label_column=table.get("label_column", "label"),
         id_column=table.get("id_column"),
@@ -148,10 +144,77 @@ def load_config(path: Path) -> GateConfig:
         logits=table.get("logits", False),
         force=table.get("force", False),
         detectors=list(detectors),
-        options=dict(table.get("options", {})),
-        report=base / table.get("report", DEFAULT_REPORT),
-        baseline=base / table.get("baseline", DEFAULT_BASELINE),
-        max_issue_fraction=fraction,
+        options=dict(options),
+        report=report,
+        baseline=baseline,
+        max_issue_fraction=table.get("max_issue_fraction"),
         max_new_issues=table.get("max_new_issues"),
         max_class_issue_fraction={str(k): float(v) for k, v in per_class.items()},
     )
+
+
+@dataclass(frozen=True)
+class Files:
+    """Paths of a configuration, resolved against its directory and checked before any audit."""
+
+    where: str
+    base: Path
+
+    def existing(
+        self, key: str, value: str, suffixes: tuple[str, ...] = (), *, shown: object = None
+    ) -> Path:
+        """An input: it must exist, and be a file unless it is the dynamics (a directory too)."""
+        path = self.base / value
+        given = f"{self.where}: {key} = {schema.show(value if shown is None else shown)}"
+        expected = schema.KEYS[key].expected
+        if not path.exists():
+            raise ConfigError(
+                f"{given} names {path}, which does not exist; expected {expected}, relative to "
+                "the configuration file."
+            )
+        if suffixes and not path.is_file():
+            raise ConfigError(f"{given} names {path}, which is not a file; expected {expected}.")
+        return path
+
+    def output(self, key: str, value: str, *, create_parent: bool = False) -> Path:
+        """An output: not a directory, inside a directory that exists (or can be made)."""
+        path = self.base / value
+        given = f"{self.where}: {key} = {schema.show(value)}"
+        if path.is_dir():
+            raise ConfigError(f"{given} names a directory; expected {schema.KEYS[key].expected}.")
+        parent = path.parent
+        while create_parent and not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if not parent.is_dir():
+            state = "is not a directory" if parent.exists() else "does not exist"
+            raise ConfigError(f"{given}: its folder {parent} {state}.")
+        return path
+
+
+def _check_detectors(where: str, names: list[str], key: str) -> None:
+    from labelaudit.detectors.registry import registered
+
+    installed = list(registered())
+    for name in names:
+        if name not in installed:
+            close = difflib.get_close_matches(name, installed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(
+                f"{where}: {key} names {schema.show(name)}, which is not an installed "
+                f"detector{hint}; expected one of {', '.join(installed)}."
+            )
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{where}: detectors = {schema.show(names)} names a detector twice.")
+
+
+def _check_class_names(where: str, names: list[str] | None, given: object) -> None:
+    if names is None:
+        return
+    shown = f"{where}: class_names = {schema.show(given)}"
+    if any(not name.strip() for name in names):
+        raise ConfigError(f"{shown} contains an empty name; expected one name per class.")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ConfigError(f"{shown} lists {twice[0]!r} twice; expected each class once.")
+    if len(names) < 2:
+        raise ConfigError(f"{shown} names {len(names)} class; expected at least two.")

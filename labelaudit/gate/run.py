@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from labelaudit.confident.methods import CONFIDENT_LEARNING_DEFAULTS
 from labelaudit.errors import ConfigError, InvalidInputError
 from labelaudit.gate.baseline import accepted_mask, read_baseline, row_keys, write_baseline
 from labelaudit.gate.config import GateConfig
@@ -35,31 +34,26 @@ class GateResult:
         return all(c.passed for c in self.checks)
 
 
-CONFIDENT_LEARNING_KEYS = tuple(CONFIDENT_LEARNING_DEFAULTS)
-
-
 def run_audit(config: GateConfig):
     """The audit the configuration describes (the same as `labelaudit audit` would run), and
     the labels it read (with their whole table, which keys baseline rows without ids)."""
     from labelaudit.io.outputs import guard_output
     from labelaudit.pipeline import AuditRequest
+    from labelaudit.pipeline.plan import check as check_plan
     from labelaudit.pipeline.runner import run_with_labels
 
     inputs = [config.source, config.labels, *config.pred_probs, config.dynamics]
-    guard_output(config.report, [*inputs, config.baseline], option="report", create_parent=True)
+    where = f"{config.source} [tool.labelaudit]:"
+    guard_output(
+        config.report, [*inputs, config.baseline], option=f"{where} report", create_parent=True
+    )
     # The baseline is the one file the gate may rewrite in place (--update-baseline).
-    guard_output(config.baseline, [*inputs, config.report], option="baseline", suffixes=None)
+    guard_output(
+        config.baseline, [*inputs, config.report], option=f"{where} baseline", suffixes=None
+    )
+    # load_config checked the options: confident learning's own, or the named detector's.
     detector = config.detectors[0] if config.detectors else None
     confident = config.dynamics is None and detector in (None, "confident_learning")
-    if config.dynamics is not None and config.options:
-        raise ConfigError(f"{config.source}: 'options' apply to confident learning, not dynamics.")
-    if confident:
-        unknown = set(config.options) - set(CONFIDENT_LEARNING_KEYS)
-        if unknown:
-            key = sorted(unknown)[0]
-            close = difflib.get_close_matches(key, CONFIDENT_LEARNING_KEYS, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise ConfigError(f"{config.source}: unknown option {key!r}.{hint}")
     request = AuditRequest(
         labels=config.labels,
         pred_probs=tuple(config.pred_probs),
@@ -74,7 +68,30 @@ def run_audit(config: GateConfig):
         options=config.options if confident else {},
         detector_options={} if confident else config.options,
     )
+    try:
+        check_plan(request)
+    except ConfigError as exc:  # said with the audit command's flags: say it with config keys
+        raise ConfigError(f"{config.source} [tool.labelaudit]: {_as_config_keys(exc)}") from exc
     return run_with_labels(request, keep_label_table=True)
+
+
+# The audit command's flags that a plan refusal may name, and the configuration keys they are.
+FLAG_KEYS = {
+    "--pred-probs": "'pred_probs'",
+    "--dynamics": "'dynamics'",
+    "--detector": "'detector'",
+    "--filter-by": "options.filter_by",
+    "--rank-by": "options.rank_by",
+    "--no-calibrate": "options.calibrate",
+    "--min-examples-per-class": "options.min_examples_per_class",
+}
+
+
+def _as_config_keys(exc: ConfigError) -> str:
+    import re
+
+    pattern = "|".join(re.escape(flag) for flag in sorted(FLAG_KEYS, key=len, reverse=True))
+    return re.sub(rf"({pattern})\b", lambda m: FLAG_KEYS[m.group(1)], str(exc))
 
 
 def evaluate(config: GateConfig, *, update_baseline: bool = False) -> GateResult:
@@ -161,8 +178,9 @@ def _class_index(name: str, names: list[str], config: GateConfig) -> int:
     if name in names:
         return names.index(name)
     close = difflib.get_close_matches(name, names, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
     raise ConfigError(
-        f"{config.source}: max_class_issue_fraction names class {name!r}, which the audit does "
-        f"not have.{hint} Use '*' for every class."
+        f"{config.source} [tool.labelaudit]: max_class_issue_fraction.{name} names a class the "
+        f"audit does not have{hint}; expected one of {', '.join(map(repr, names))}, or '*' for "
+        "every class."
     )

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from pathlib import Path
 
 from labelaudit.errors import InvalidInputError
+from labelaudit.io.sniff import sniff, unreadable
 
 LABEL_SUFFIXES = (".npy", ".csv", ".parquet", ".txt")
 PROB_SUFFIXES = (".npy", ".csv", ".parquet")
@@ -34,11 +36,14 @@ def check_readable(path: Path, suffixes: tuple[str, ...], what: str) -> str:
     return suffix
 
 
-def sha256_of(path: Path) -> str:
-    """SHA-256 of a file's bytes, streamed so large inputs are not held in memory."""
+def sha256_of(path: Path, stop: threading.Event | None = None) -> str | None:
+    """SHA-256 of a file's bytes, streamed so large inputs are not held in memory; None when
+    `stop` is set before the end (an interrupted audit does not wait for its hashes)."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
+            if stop is not None and stop.is_set():
+                return None
             digest.update(chunk)
     return digest.hexdigest()
 
@@ -49,17 +54,18 @@ def read_table(path: Path, suffix: str, columns: list[str] | None = None):
 
     try:
         if suffix == ".csv":
-            return drop_pandas_index(pd.read_csv(path))
+            # utf-8-sig: UTF-8, with the byte-order mark Excel writes removed when present
+            return drop_pandas_index(pd.read_csv(path, encoding="utf-8-sig"))
         import pyarrow.parquet as pq
 
         return pq.read_table(path, columns=columns).to_pandas()
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"{path}: not a readable CSV file ({_first_line(exc)}).") from exc
+    except UnicodeDecodeError as exc:
+        raise not_utf8(path, "CSV file") from exc
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise unreadable(path, "CSV file", ".csv", exc) from exc
     except Exception as exc:
         if type(exc).__module__.startswith("pyarrow"):
-            raise InvalidInputError(
-                f"{path}: not a readable Parquet file ({_first_line(exc)})."
-            ) from exc
+            raise unreadable(path, "Parquet file", ".parquet", exc) from exc
         raise
 
 
@@ -83,16 +89,42 @@ def read_npy(path: Path, *, mmap: bool = False):
     """
     import numpy as np
 
-    if mmap:
-        from labelaudit.io.stream import map_npy
+    from labelaudit.io.stream import check_npy_size, map_npy
 
+    if mmap:
         return map_npy(path)  # pages released while stream.bounded_residency runs
+    check_npy_size(path)  # a header promising more than the file holds is not allocated
     try:
         return np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise InvalidInputError(f"{path}: not a readable .npy array ({_first_line(exc)}).") from exc
+    except ValueError as exc:
+        if "allow_pickle" in str(exc) and (sniff(path) or ("",))[0] == ".npy":
+            raise InvalidInputError(
+                f"{path}: holds Python objects (a pickled array), not numbers or text; save it "
+                "with a numeric or string dtype."
+            ) from exc
+        check_npy_size(path)
+        raise unreadable(path, ".npy array", ".npy", exc) from exc
+    except (OSError, EOFError) as exc:
+        check_npy_size(path)
+        raise unreadable(path, ".npy array", ".npy", exc) from exc
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+def not_utf8(path: Path, what: str = "text file") -> InvalidInputError:
+    """The error for a text file that is not UTF-8, naming its first bad line (read again, in
+    blocks: this runs only once the reader has already failed)."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                line += block[: exc.start].count(b"\n")
+                break
+            line += block.count(b"\n")
+    return InvalidInputError(
+        f"{path}: not a readable {what}, line {line} is not UTF-8 text; save the file as UTF-8 "
+        "(for example with pandas' to_csv(..., encoding='utf-8'))."
+    )

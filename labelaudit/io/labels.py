@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from labelaudit.errors import InvalidInputError
-from labelaudit.io.formats import LABEL_SUFFIXES, check_readable, read_npy, read_table
+from labelaudit.io.formats import LABEL_SUFFIXES, check_readable, not_utf8, read_npy, read_table
 
 DEFAULT_LABEL_COLUMN = "label"
 DEFAULT_ID_COLUMN = "id"
@@ -34,8 +34,9 @@ def parse_class_names(spec: str | None) -> list[str] | None:
     if spec is None:
         return None
     path = Path(spec)
-    if path.suffix and path.is_file():
-        names = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    named_file = "," not in spec and path.suffix.lower() == ".txt"  # even when it is missing
+    if named_file or (path.suffix and path.is_file()):
+        names = _names_file(path)
     else:
         names = [name.strip() for name in spec.split(",")]
     if any(not name for name in names):
@@ -46,6 +47,22 @@ def parse_class_names(spec: str | None) -> list[str] | None:
     if len(names) < 2:
         raise InvalidInputError("--class-names must name at least two classes.")
     return names
+
+
+def _names_file(path: Path) -> list[str]:
+    """--class-names FILE.txt: one name per line, UTF-8."""
+    if not path.exists():
+        raise InvalidInputError(f"--class-names {path}: no such file.")
+    if not path.is_file():
+        raise InvalidInputError(f"--class-names {path}: not a regular file.")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise InvalidInputError(
+            f"--class-names {path}: line {line} is not UTF-8 text; save the file as UTF-8."
+        ) from exc
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def read_labels(
@@ -103,6 +120,20 @@ def table_ids(table, id_column: str | None, path: Path) -> tuple[np.ndarray | No
     name = id_column or (DEFAULT_ID_COLUMN if DEFAULT_ID_COLUMN in table.columns else None)
     if name is None:
         return None, None
+    column = table[name]
+    if column.dtype.kind == "O":
+        lists = column.map(lambda v: isinstance(v, (list, tuple, dict, np.ndarray))).to_numpy()
+        if lists.any():
+            raise InvalidInputError(
+                f"{path}: id column {name!r} holds a list at row {int(np.flatnonzero(lists)[0])}; "
+                "ids must be text or numbers."
+            )
+    missing = column.isna().to_numpy()
+    if missing.any():
+        raise InvalidInputError(
+            f"{path}: id column {name!r} is empty at row {int(np.flatnonzero(missing)[0])}; "
+            "every row needs an id."
+        )
     repeated = table[name].duplicated(keep=False).to_numpy()
     if repeated.any():
         first, second = (
@@ -120,10 +151,7 @@ def table_ids(table, id_column: str | None, path: Path) -> tuple[np.ndarray | No
 
 def read_text_labels(path: Path) -> np.ndarray:
     """One label per line: int64 when every line is an integer, else the stripped strings."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        raise InvalidInputError(f"{path}: not a UTF-8 text file.") from exc
+    lines = read_text_lines(path)
     while lines and not lines[-1].strip():
         lines.pop()
     values = [line.strip() for line in lines]
@@ -132,10 +160,18 @@ def read_text_labels(path: Path) -> np.ndarray:
             raise InvalidInputError(
                 f"{path}: line {row + 1} is empty; expected one label per line."
             )
+    if values and all(_INTEGER.fullmatch(v) for v in values):
+        return _integer_strings(np.array(values), path)
+    return np.array(values, dtype=object)
+
+
+def read_text_lines(path: Path) -> list[str]:
+    """The lines of a UTF-8 text file, or an error naming the first line that is not UTF-8."""
+    data = path.read_bytes()
     try:
-        return np.array([int(v) for v in values], dtype=np.int64)
-    except ValueError:
-        return np.array(values, dtype=object)
+        return data.decode("utf-8-sig").splitlines()  # without a byte-order mark
+    except UnicodeDecodeError as exc:
+        raise not_utf8(path) from exc
 
 
 def _column_values(column, path: Path, name: str) -> np.ndarray:
@@ -162,6 +198,10 @@ def _to_indices(
                 f"{path}: row {row} has label {raw[row]}, which is not an integer class index."
             )
         return raw.astype(np.int64), class_names
+    if kind == "S":
+        raw = _decoded(raw, path)
+    if kind == "O":
+        _check_scalar_cells(raw, path)
     values = np.char.strip(np.asarray(raw, dtype=str))
     if class_names is None and _all_integer_like(values):
         # "2", "10", "9" are class indices, not names to sort as text (10 before 2).
@@ -180,6 +220,45 @@ def _to_indices(
     return codes[inverse], list(names)
 
 
+def _decoded(raw: np.ndarray, path: Path) -> np.ndarray:
+    """Byte-string labels (a NumPy 'S' array) as text, each UTF-8."""
+    try:
+        return np.char.decode(raw, "utf-8")
+    except UnicodeDecodeError as exc:
+        row = next(i for i, v in enumerate(raw.tolist()) if not _utf8(v))
+        raise InvalidInputError(
+            f"{path}: row {row} holds bytes {raw[row]!r} that are not UTF-8 text."
+        ) from exc
+
+
+def _utf8(value: bytes) -> bool:
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _check_scalar_cells(raw: np.ndarray, path: Path) -> None:
+    """Single labels are text or numbers: a list cell means label sets, bytes are undecoded."""
+    scalar = (str, int, float, np.generic)
+    if all(issubclass(t, scalar) for t in set(map(type, raw))):  # the common case, at C speed
+        return
+    bad = np.fromiter((not isinstance(v, scalar) for v in raw), bool, len(raw))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        value = raw[row]
+        if isinstance(value, (bytes, bytearray)):
+            raise InvalidInputError(
+                f"{path}: row {row} holds bytes {bytes(value)[:20]!r}, not text; store labels as "
+                "strings or integers."
+            )
+        what = "list" if isinstance(value, (list, tuple, np.ndarray)) else type(value).__name__
+        raise InvalidInputError(
+            f"{path}: row {row} holds a {what}, not one label; pass --multi-label for label sets."
+        )
+
+
 def _all_integer_like(values: np.ndarray) -> bool:
     """True when every label is written as an integer ("2", "-1", "10")."""
     return bool(values.size) and all(_INTEGER.fullmatch(v) for v in set(values.tolist()))
@@ -189,7 +268,11 @@ def _integer_strings(values: np.ndarray, path: Path) -> np.ndarray:
     try:
         return values.astype(np.int64)
     except (ValueError, OverflowError) as exc:
-        raise InvalidInputError(f"{path}: a label does not fit a 64-bit class index.") from exc
+        limit = np.iinfo(np.int64)
+        row = next(i for i, v in enumerate(values.tolist()) if not limit.min <= int(v) <= limit.max)
+        raise InvalidInputError(
+            f"{path}: row {row} has label {values[row]}, which does not fit a 64-bit class index."
+        ) from exc
 
 
 def _name_order(name: str):
@@ -223,6 +306,15 @@ def check_same_rows(
         raise InvalidInputError(
             f"{labels_path} has {n_labels} labels but {source} has {n_rows} {unit}; they must "
             "describe the same examples in the same order."
+        )
+
+
+def check_given_names(names, spec, k: int, source: object, columns: str = "columns") -> None:
+    """--class-names must name every probability column, no more and no fewer."""
+    if spec is not None and names is not None and len(names) != k:
+        raise InvalidInputError(
+            f"--class-names gives {len(names)} names but {source} has {k} {columns}; give one "
+            "name per column, in column order."
         )
 
 

@@ -9,7 +9,12 @@ import numpy as np
 
 from labelaudit.errors import InvalidInputError
 from labelaudit.io.formats import LABEL_SUFFIXES, check_readable, read_npy
-from labelaudit.io.labels import DEFAULT_LABEL_COLUMN, _did_you_mean, read_label_table
+from labelaudit.io.labels import (
+    DEFAULT_LABEL_COLUMN,
+    _did_you_mean,
+    read_label_table,
+    read_text_lines,
+)
 
 SEPARATOR = ";"
 
@@ -43,7 +48,7 @@ def read_multilabels(
         sets = [list(np.flatnonzero(row)) for row in matrix]
         return MultiLabelData([[int(c) for c in s] for s in sets], class_names, None, None)
     if suffix == ".txt":
-        cells = path.read_text(encoding="utf-8").splitlines()
+        cells = read_text_lines(path)
         while cells and not cells[-1].strip():
             cells.pop()
     else:
@@ -91,3 +96,19 @@ def _index(tokens: list[list[str]], path: Path, class_names: list[str] | None) -
             )
         result.append([index[t] for t in cell])
     return result
+
+
+def check_label_sets(sets: list[list[int]], k: int, path: Path, source: object) -> None:
+    """Every class in every label set must index one of the K probability columns."""
+    lengths = np.fromiter((len(s) for s in sets), dtype=np.int64, count=len(sets))
+    if not lengths.sum():
+        return
+    flat = np.concatenate([np.asarray(s, dtype=np.int64) for s in sets if len(s)])
+    bad = (flat < 0) | (flat >= k)
+    if bad.any():
+        at = int(np.flatnonzero(bad)[0])
+        row = int(np.searchsorted(np.cumsum(lengths), at, side="right"))
+        raise InvalidInputError(
+            f"{path}: row {row} has class {int(flat[at])}, outside [0, {k}) for the {k} "
+            f"probability columns of {source}."
+        )

@@ -7,6 +7,7 @@ warning; anything else is an error that names the file, row and column.
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import numpy as np
 
 from labelaudit.errors import InvalidInputError
 from labelaudit.io.formats import PROB_SUFFIXES, check_readable, read_npy, read_table
+from labelaudit.io.sniff import unreadable
 
 # Row sums of float32 softmax outputs stored as float64 drift from 1 by ~K·6e-8 (2e-7 on the shared
 # CIFAR-10 data); rows within this relative distance are float noise and are used unchanged.
@@ -22,6 +24,11 @@ SUM_FLOAT_NOISE = 1e-5
 SUM_TOLERANCE = 1e-3
 # Negative values down to this size are float noise (cleanlab's own slack) and are clipped to 0.
 NEGATIVE_SLACK = 1e-6
+
+
+# Column names that hold row ids or labels, never a class's probability: read as one more class
+# they would shift every answer (an "id" column of small integers even passes as a class).
+NOT_CLASS_COLUMNS = ("id", "label", "labels", "given_label", "row", "index")
 
 
 class ProbabilityWarning(UserWarning):
@@ -72,18 +79,23 @@ def _parquet_matrix(path: Path, block_rows: int | None) -> np.ndarray | None:
     try:
         parquet = pq.ParquetFile(path)
     except Exception as exc:
-        raise InvalidInputError(f"{path}: not a readable Parquet file ({exc}).") from exc
-    schema = parquet.schema_arrow
-    numeric = [pa.types.is_integer(f.type) or pa.types.is_floating(f.type) for f in schema]
-    if len(schema) < 2 or not all(numeric):
+        raise unreadable(path, "Parquet file", ".parquet", exc) from exc
+    # A pandas index written with the frame (DataFrame.to_parquet of filtered rows) is stored as
+    # a column; read as a class it would shift every answer.
+    index = set(_pandas_index_columns(parquet.schema_arrow))
+    fields = [f for f in parquet.schema_arrow if f.name not in index]
+    names = [f.name for f in fields]
+    check_class_columns(names, path)
+    numeric = [pa.types.is_integer(f.type) or pa.types.is_floating(f.type) for f in fields]
+    if len(fields) < 2 or not all(numeric):
         return None
-    n, k = parquet.metadata.num_rows, len(schema)
-    all_float32 = all(f.type == pa.float32() for f in schema)
+    n, k = parquet.metadata.num_rows, len(fields)
+    all_float32 = all(f.type == pa.float32() for f in fields)
     dtype = np.float32 if all_float32 else np.float64
     matrix = spill_matrix((n, k), dtype)
     start = 0
     try:
-        for batch in parquet.iter_batches(batch_size=block_rows or 65536):
+        for batch in parquet.iter_batches(batch_size=block_rows or 65536, columns=names):
             rows = batch.num_rows
             for c in range(k):
                 column = batch.column(c)
@@ -92,20 +104,57 @@ def _parquet_matrix(path: Path, block_rows: int | None) -> np.ndarray | None:
                         np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0]
                     )
                     raise InvalidInputError(
-                        f"{path}: row {row}, column {schema.names[c]!r} is empty; probabilities "
+                        f"{path}: row {row}, column {names[c]!r} is empty; probabilities "
                         "must be numbers."
                     )
                 matrix[start : start + rows, c] = column.to_numpy()
             start += rows
     except OSError as exc:
-        raise InvalidInputError(f"{path}: not a readable Parquet file ({exc}).") from exc
+        raise unreadable(path, "Parquet file", ".parquet", exc) from exc
     return matrix
 
 
+def _pandas_index_columns(schema) -> list[str]:
+    """The columns pandas stored for a DataFrame's index (its range indexes are metadata only)."""
+    try:
+        meta = schema.pandas_metadata or {}
+    except (ValueError, TypeError):  # unparsable metadata: no pandas index recorded
+        return []
+    return [c for c in meta.get("index_columns", []) if isinstance(c, str)]
+
+
+def _numbers(values) -> bool:
+    try:
+        np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def check_class_columns(names: list, path: Path) -> None:
+    """Refuse a table column that holds ids or labels (NOT_CLASS_COLUMNS) among the classes."""
+    not_classes = [c for c in names if str(c).strip().lower() in NOT_CLASS_COLUMNS]
+    if not_classes:
+        raise InvalidInputError(
+            f"{path}: column {not_classes[0]!r} is not a class; probability files hold only the "
+            "K class columns (drop the ids and labels, or read them from --labels)."
+        )
+
+
 def _table_to_matrix(table, path: Path) -> np.ndarray:
+    if len(table) == 0:
+        raise InvalidInputError(f"{path}: contains no rows (only a header).")
+    if path.suffix.lower() == ".csv" and _header_is_data(table.columns):
+        # Without a header line pandas takes the first row for column names: one example lost.
+        raise InvalidInputError(
+            f"{path}: line 1 holds numbers ({', '.join(map(str, table.columns[:3]))}, ...), not "
+            "column names; add a header line with one name per class."
+        )
     if table.shape[1] == 1 and table.dtypes.iloc[0].kind == "O":
         column = table.iloc[:, 0]
-        lengths = column.map(lambda v: len(v) if hasattr(v, "__len__") else -1).to_numpy()
+        lengths = column.map(
+            lambda v: len(v) if isinstance(v, (list, tuple, np.ndarray)) else -1
+        ).to_numpy()
         if (lengths < 0).any():
             row = int(np.flatnonzero(lengths < 0)[0])
             raise InvalidInputError(
@@ -116,7 +165,15 @@ def _table_to_matrix(table, path: Path) -> np.ndarray:
             raise InvalidInputError(
                 f"{path}: row {row} has {lengths[row]} probabilities but row 0 has {lengths[0]}."
             )
-        return np.array(column.tolist(), dtype=np.float64)
+        try:
+            return np.array(column.tolist(), dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            row = next(i for i, v in enumerate(column.tolist()) if not _numbers(v))
+            raise InvalidInputError(
+                f"{path}: row {row} of column {table.columns[0]!r} holds a value that is not a "
+                "number."
+            ) from exc
+    check_class_columns(list(table.columns), path)
     non_numeric = [c for c in table.columns if table[c].dtype.kind not in "fiub"]
     if non_numeric:
         raise InvalidInputError(
@@ -124,6 +181,19 @@ def _table_to_matrix(table, path: Path) -> np.ndarray:
             "columns or one list column."
         )
     return table.to_numpy(dtype=np.float64)
+
+
+# A CSV header cell that is a probability rather than a name: "0.25", "1e-3", or pandas'
+# de-duplicated "0.25.1". Integer names ("0", "1", "2") are what DataFrame.to_csv writes.
+_DATA_CELL = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+[eE][+-]?\d+)([eE][+-]?\d+)?(\.\d+)?")
+
+
+def _header_is_data(columns) -> bool:
+    """True when every column name of a CSV reads as a number and some are not integers."""
+    names = [str(c) for c in columns]
+    return all(_DATA_CELL.fullmatch(n) or n.lstrip("+-").isdigit() for n in names) and any(
+        _DATA_CELL.fullmatch(n) for n in names
+    )
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -177,7 +247,14 @@ def judge_rows(source: str, sums, lows, highs, finite, row_values) -> np.ndarray
     if not finite.all():
         row = int(np.flatnonzero(~finite)[0])
         values = np.asarray(row_values(row))
-        col = int(np.flatnonzero(~np.isfinite(values))[0])
+        infinite = ~np.isfinite(values)
+        if not infinite.any():  # finite values whose sum overflowed: far outside [0, 1]
+            col = int(np.argmax(np.abs(values)))
+            raise InvalidInputError(
+                f"{source}: row {row}, column {col} is {values[col]:.6g}; probabilities must lie "
+                "in [0, 1] (pass --logits if these are raw model scores)."
+            )
+        col = int(np.flatnonzero(infinite)[0])
         raise InvalidInputError(
             f"{source}: row {row}, column {col} is {values[col]}; probabilities must be finite."
         )

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from labelaudit.errors import InvalidInputError
+from labelaudit.io.sniff import unreadable
 
 # How often the resident pages of a mapped input are released while an audit runs. A blocked
 # pass reads a few GB/s at most, so this bounds the mapped pages to a few hundred MB.
@@ -42,6 +43,28 @@ def npy_header(fh) -> tuple[tuple[int, ...], bool, np.dtype, int]:
     return shape, fortran, dtype, fh.tell()
 
 
+def truncated(path: Path, size: int, needed: int) -> InvalidInputError:
+    return InvalidInputError(
+        f"{path}: the file is truncated ({size:,} bytes, the header promises {needed:,}); it was "
+        "probably not completely written."
+    )
+
+
+def check_npy_size(path: Path) -> None:
+    """Raise the truncation error when a .npy file is shorter than its header promises."""
+    with Path(path).open("rb") as fh:
+        try:
+            shape, _, dtype, offset = npy_header(fh)
+        except (ValueError, OSError, EOFError):
+            return
+    if dtype.hasobject:
+        return
+    size = Path(path).stat().st_size
+    needed = offset + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if size < needed:
+        raise truncated(Path(path), size, needed)
+
+
 class MappedNpy:
     """Open a .npy file as a read-only ndarray over an mmap (`.array`; its `.base` is the mmap)."""
 
@@ -51,16 +74,13 @@ class MappedNpy:
             try:
                 shape, fortran, dtype, offset = npy_header(fh)
             except (ValueError, OSError, EOFError) as exc:
-                raise InvalidInputError(f"{path}: not a readable .npy array ({exc}).") from exc
+                raise unreadable(self.path, ".npy array", ".npy", exc) from exc
             if dtype.hasobject:
                 raise InvalidInputError(f"{path}: holds Python objects, not numbers.")
             size = self.path.stat().st_size
             needed = offset + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
             if size < needed:
-                raise InvalidInputError(
-                    f"{path}: the file is truncated ({size:,} bytes, the header promises "
-                    f"{needed:,}); it was probably not completely written."
-                )
+                raise truncated(self.path, size, needed)
             if needed == offset:  # empty array: nothing to map
                 self.mmap = None
                 self.array = np.empty(shape, dtype=dtype, order="F" if fortran else "C")

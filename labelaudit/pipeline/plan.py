@@ -61,12 +61,43 @@ def check(request: AuditRequest) -> Plan:
 
 
 def _check_sources(request: AuditRequest) -> None:
+    from labelaudit.dynamics.source import KINDS
+
+    if request.dynamics_kind not in KINDS:
+        raise ConfigError(
+            f"--dynamics-kind must be one of {', '.join(KINDS)}, got {request.dynamics_kind!r}."
+        )
+    _check_columns(request)
     if request.features is not None and request.pred_probs:
         raise ConfigError("give --pred-probs (one or more) or --features, not both.")
     if not request.given():
         raise ConfigError(
             "give out-of-sample probabilities (--pred-probs or --features) or training "
             "dynamics (--dynamics)."
+        )
+
+
+def _check_columns(request: AuditRequest) -> None:
+    """--label-column and --id-column name columns of a table; arrays and text have none."""
+    from pathlib import Path
+
+    if not isinstance(request.labels, (str, Path)):
+        return
+    suffix = Path(request.labels).suffix.lower()
+    if suffix not in (".npy", ".txt"):
+        return
+    given = [
+        flag
+        for flag, set_ in (
+            ("--label-column", request.label_column != "label"),
+            ("--id-column", request.id_column is not None),
+        )
+        if set_
+    ]
+    if given:
+        raise ConfigError(
+            f"{given[0]} names a column, but {request.labels} is a {suffix} file without "
+            "columns; give the labels as .csv or .parquet, or drop the option."
         )
 
 

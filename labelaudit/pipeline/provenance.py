@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import threading
 from pathlib import Path
 
 from labelaudit._version import __version__
@@ -18,9 +19,11 @@ class InputHashes:
         from labelaudit.io.formats import sha256_of
 
         self.roles = roles
+        self._stop = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=1)
         self._digests = [
-            self._pool.submit(sha256_of, path) if path.is_file() else None for _, path in roles
+            self._pool.submit(sha256_of, path, self._stop) if path.is_file() else None
+            for _, path in roles
         ]
 
     def records(self) -> list[dict]:
@@ -35,6 +38,9 @@ class InputHashes:
             self._pool.shutdown()
 
     def cancel(self) -> None:
+        """Stop hashing (the audit failed or was interrupted): the running hash stops at its
+        next megabyte, so exiting never waits for a large file to be read to the end."""
+        self._stop.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 

@@ -12,7 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from labelaudit.io.labels import check_inferred_names, check_label_range, check_same_rows
+from labelaudit.errors import InvalidInputError
+from labelaudit.io.labels import (
+    check_given_names,
+    check_inferred_names,
+    check_label_range,
+    check_same_rows,
+)
 from labelaudit.pipeline import loaders, provenance
 from labelaudit.pipeline.loaders import labels as label_loader
 from labelaudit.pipeline.observer import SILENT, Observer
@@ -88,6 +94,7 @@ def _check_against(request, labels, n: int, k: int, source, unit: str = "rows") 
     if path is None:  # in-memory labels: the detector's own input check names the mismatch
         return
     check_same_rows(path, len(labels.labels), source, n, unit)
+    check_given_names(labels.class_names, request.class_names, k, source)
     check_inferred_names(labels.class_names, request.class_names, k, path, source)
 
 
@@ -99,6 +106,7 @@ def _classification(request, plan: Plan, labels, evidence, engine, observer):
     path = _labels_path(request)
     if path is not None:
         check_label_range(labels.labels, probs.k, path, probs.source)
+        _check_counts(request, probs.k, probs.source)
     # Labels read from a file by the CLI or the gate: refuse a permuted class order unless forced.
     # (Arrays on a device or Dask are trusted: the check would pull them back to the host.)
     check_order = path is not None and not request.force and isinstance(probs.matrix, np.ndarray)
@@ -121,8 +129,17 @@ def _classification(request, plan: Plan, labels, evidence, engine, observer):
         )
 
 
+def _check_counts(request, k: int, source) -> None:
+    """--num-to-remove-per-class: one count for every class, or exactly one per class."""
+    counts = request.options.get("num_to_remove_per_class")
+    if isinstance(counts, (list, tuple)) and len(counts) != k:
+        raise InvalidInputError(
+            f"--num-to-remove-per-class gives {len(counts)} counts but {source} has {k} "
+            "classes; give one count for all classes or one per class."
+        )
+
+
 def _multi_label(request, plan: Plan, labels, evidence, engine, observer):
-    from labelaudit.errors import InvalidInputError
     from labelaudit.pipeline.multilabel import classify_multilabel
 
     probs = evidence["pred_probs"]
@@ -133,7 +150,12 @@ def _multi_label(request, plan: Plan, labels, evidence, engine, observer):
         )
     path = _labels_path(request)
     if path is not None:
+        from labelaudit.io.multilabels import check_label_sets
+
+        check_given_names(labels.class_names, request.class_names, probs.k, probs.source)
         check_inferred_names(labels.class_names, request.class_names, probs.k, path, probs.source)
+        check_label_sets(labels.labels, probs.k, path, probs.source)
+        _check_counts(request, probs.k, probs.source)
     options = {k: v for k, v in request.options.items() if k != "calibrate"}
     options["filter_by"] = options.get("filter_by") or "prune_by_noise_rate"
     with observer.stage(f"Auditing {probs.n:,} examples × {probs.k} classes"):

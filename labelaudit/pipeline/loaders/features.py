@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
+from labelaudit.errors import InvalidInputError
 from labelaudit.io.evidence import Probabilities
 
 
@@ -15,7 +18,10 @@ def load(request, engine, observer) -> Probabilities:
 
     spec = request.features
     names = class_names(request)
-    with observer.progress(f"Cross-validating {spec.model}", spec.folds) as advance:
+    with (
+        observer.progress(f"Cross-validating {spec.model}", spec.folds) as advance,
+        _naming(spec.path),
+    ):
         probs = features_to_probabilities(
             spec.path,
             Path(request.labels),
@@ -30,3 +36,14 @@ def load(request, engine, observer) -> Probabilities:
     if names is not None and probs.shape[1] < len(names):  # classes absent from the labels
         probs = np.pad(probs, ((0, 0), (0, len(names) - probs.shape[1])))
     return Probabilities(probs, [probs], [str(spec.path)], True)
+
+
+@contextlib.contextmanager
+def _naming(path: Path) -> Iterator[None]:
+    """Refusals from the features reader that do not say which file, prefixed with it."""
+    try:
+        yield
+    except InvalidInputError as exc:
+        if str(path) in str(exc):
+            raise
+        raise InvalidInputError(f"{path}: {exc}") from exc

@@ -1,0 +1,42 @@
+"""SIGTERM and SIGINT end a command cleanly: every `finally` runs, then exit 128 + the signal.
+
+Python's default SIGTERM kills the process on the spot, without running `finally` blocks, so a
+report being written would leave its temporary file behind. The CLI entry point installs a
+handler that raises Interrupted instead: it unwinds the stack like any exception (atomic writes
+remove their temporary file, engines close their clusters and thread pools stop claiming work),
+and the CLI exits 143 (SIGTERM) or 130 (SIGINT) with one line on stderr.
+
+Interrupted derives from BaseException, not Exception, so no `except Exception` in the library
+or a dependency can swallow it; click does not turn it into "Aborted!" either.
+"""
+
+from __future__ import annotations
+
+import signal
+from types import FrameType
+
+HANDLED = (signal.SIGTERM, signal.SIGINT)
+EXIT_SIGINT = 128 + signal.SIGINT  # 130, what a shell reports for Ctrl-C
+
+
+class Interrupted(BaseException):
+    """The process received SIGTERM or SIGINT; `exit_code` is 128 + the signal number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+        self.exit_code = 128 + signum
+
+
+def _raise(signum: int, frame: FrameType | None) -> None:
+    # A second signal while unwinding gets the default action (SIGTERM kills, Ctrl-C raises
+    # KeyboardInterrupt): an escape hatch should a cleanup ever hang.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    raise Interrupted(signum)
+
+
+def install() -> None:
+    """Raise Interrupted on SIGTERM and SIGINT (main thread only, as Python requires)."""
+    for signum in HANDLED:
+        signal.signal(signum, _raise)
