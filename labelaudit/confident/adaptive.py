@@ -180,8 +180,19 @@ def error_posterior(
             class_start[labels] - row_start, per_row
         )
         if fast:
+            # In row blocks, so a memory-mapped input is read (and its pages released, see
+            # io/stream.py) block by block rather than in one scattered take over the file.
             flat = np.repeat(np.arange(n, dtype=np.int64) * k, per_row) + true[cell]
-            values = np.asarray(pred_probs.reshape(-1).take(flat), dtype=np.float64)
+            values = np.empty(total)
+            ends = np.append(row_start, total)
+
+            def take(part: slice) -> None:
+                lo, hi = ends[part.start], ends[part.stop]
+                if hi > lo:
+                    block = pred_probs[part].reshape(-1)
+                    values[lo:hi] = block.take(flat[lo:hi] - part.start * k)
+
+            for_each(take, row_blocks(n, k))
         else:
             rows = np.repeat(np.arange(n, dtype=np.int64), per_row)
             values = np.asarray(gather(pred_probs, rows, true[cell]), dtype=np.float64)
