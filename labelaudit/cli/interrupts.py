@@ -12,6 +12,7 @@ or a dependency can swallow it; click does not turn it into "Aborted!" either.
 
 from __future__ import annotations
 
+import os
 import signal
 from types import FrameType
 
@@ -28,7 +29,17 @@ class Interrupted(BaseException):
         self.exit_code = 128 + signum
 
 
+_OWNER: list[int] = []  # the pid that installed the handler
+
+
 def _raise(signum: int, frame: FrameType | None) -> None:
+    if _OWNER and os.getpid() != _OWNER[0]:
+        # A forked child (a multiprocessing pool worker, e.g. cleanlab's in `bench speed`)
+        # inherited the handler: take the default action, as the parent of a pool expects when
+        # it terminates its workers.
+        signal.signal(signum, signal.SIG_DFL if signum == signal.SIGTERM else signal.SIG_IGN)
+        os.kill(os.getpid(), signum)
+        return
     # A second signal while unwinding gets the default action (SIGTERM kills, Ctrl-C raises
     # KeyboardInterrupt): an escape hatch should a cleanup ever hang.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -37,6 +48,8 @@ def _raise(signum: int, frame: FrameType | None) -> None:
 
 
 def install() -> None:
-    """Raise Interrupted on SIGTERM and SIGINT (main thread only, as Python requires)."""
+    """Raise Interrupted on SIGTERM and SIGINT (main thread only, as Python requires); forked
+    children that inherit the handler keep the default actions."""
+    _OWNER[:] = [os.getpid()]
     for signum in HANDLED:
         signal.signal(signum, _raise)

@@ -191,3 +191,22 @@ def test_atomic_writes_fsync_the_file_before_the_rename_and_the_folder_after(tmp
         tmp.write_bytes(b"half")
         raise KeyboardInterrupt
     assert target.read_bytes() == b"complete" and _temp_files(tmp_path) == []
+
+
+def test_forked_children_keep_the_default_sigterm():
+    """A pool worker forked after the CLI installed its handler dies quietly on SIGTERM, as the
+    pool expects when it terminates its workers (cleanlab's pool in `bench speed` hung before)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import multiprocessing as mp, time\n"
+        "from labelaudit.cli import interrupts\n"
+        "interrupts.install()\n"
+        "child = mp.get_context('fork').Process(target=time.sleep, args=(30,))\n"
+        "child.start(); time.sleep(0.5); child.terminate(); child.join(10)\n"
+        "print(child.exitcode)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "-15", (done.stdout, done.stderr)
+    assert "Interrupted" not in done.stderr and "Traceback" not in done.stderr
