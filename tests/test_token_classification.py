@@ -5,11 +5,12 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from labelaudit.errors import InvalidInputError
 from labelaudit.token_classification.filter import find_label_issues
-from labelaudit.token_classification.rank import get_label_quality_scores
+from labelaudit.token_classification.rank import get_label_quality_scores, label_quality_arrays
 
 cl_filter = pytest.importorskip("cleanlab.token_classification.filter")
 cl_rank = pytest.importorskip("cleanlab.token_classification.rank")
@@ -170,3 +171,14 @@ def test_bad_input_is_one_sentence(kind, fragment):
         with pytest.raises(InvalidInputError, match=fragment) as caught:
             call(labels, probs)
         assert "\n" not in str(caught.value)
+
+
+def test_token_series_match_cleanlabs_and_flat_arrays_agree():
+    labels, probs = tagged(40, 5, seed=8)
+    _, want = cl_rank.get_label_quality_scores(labels, probs)
+    sentences, series = get_label_quality_scores(labels, probs)
+    for ours, theirs in zip(series, want, strict=True):
+        pd.testing.assert_series_equal(ours, theirs)
+    flat_sentences, flat, offsets = label_quality_arrays(labels, probs)
+    np.testing.assert_array_equal(flat_sentences, sentences)
+    np.testing.assert_array_equal(flat[offsets[3] : offsets[4]], series[3].to_numpy())

@@ -31,7 +31,29 @@ def get_label_quality_scores(
     tokens ("self_confidence", "normalized_margin", "confidence_weighted_entropy"); a sentence's
     score is the min of its tokens' or their softmin <s, softmax((1 - s) / t)> (temperature t
     from sentence_score_kwargs, default 0.05). `tokens[i]`, when given, indexes the i-th Series.
+    Building N Series dominates the time; `label_quality_arrays` gives the same numbers flat.
     """
+    sentence_scores, scores, offsets = label_quality_arrays(
+        labels,
+        pred_probs,
+        token_score_method=token_score_method,
+        sentence_score_method=sentence_score_method,
+        sentence_score_kwargs=sentence_score_kwargs,
+    )
+    return sentence_scores, _series(scores, offsets, tokens)
+
+
+def label_quality_arrays(
+    labels: list,
+    pred_probs: list,
+    *,
+    token_score_method: str = "self_confidence",
+    sentence_score_method: str = "min",
+    sentence_score_kwargs: dict | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(sentence_scores (N,), token_scores (total_tokens,), offsets (N+1,)): the numbers of
+    get_label_quality_scores without one pd.Series per sentence; sentence i's tokens are
+    token_scores[offsets[i]:offsets[i + 1]]."""
     if sentence_score_method not in SENTENCE_METHODS:
         raise ConfigError(
             f"sentence_score_method {sentence_score_method!r} is not one of "
@@ -44,7 +66,7 @@ def get_label_quality_scores(
     else:
         temperature = (sentence_score_kwargs or {}).get("temperature", SOFTMIN_TEMPERATURE)
         sentence_scores = softmin_scores(scores, flat, temperature)
-    return sentence_scores, _series(scores, flat, tokens)
+    return sentence_scores, scores, flat.offsets
 
 
 def _check_nonempty(flat: Tokens) -> None:
@@ -81,7 +103,7 @@ def softmin_scores(scores: np.ndarray, flat: Tokens, temperature: float) -> np.n
 
 
 def _softmin_per_sentence(scores: np.ndarray, flat: Tokens, temperature: float) -> np.ndarray:
-    parts = _parts(scores, flat)
+    parts = _parts(scores, flat.offsets)
     if temperature == np.inf:
         return np.array([np.mean(s) for s in parts])
     out = []
@@ -93,18 +115,28 @@ def _softmin_per_sentence(scores: np.ndarray, flat: Tokens, temperature: float) 
     return np.array(out)
 
 
-def _series(scores: np.ndarray, flat: Tokens, tokens: list | None) -> list:
-    """One pd.Series per sentence, indexed by its tokens when given (cleanlab's token_scores)."""
+def _series(scores: np.ndarray, offsets: np.ndarray, tokens: list | None) -> list:
+    """One pd.Series per sentence, indexed by its tokens when given (cleanlab's token_scores).
+
+    Each Series views its slice of the flat scores (copy=False) and sentences of one length share
+    one RangeIndex (indexes are immutable): that halves pandas' per-Series cost.
+    """
     import pandas as pd
 
-    parts = _parts(scores, flat)
+    parts = _parts(scores, offsets)
     if tokens:
-        return [
-            pd.Series(s, index=t) for s, t in zip(parts, tokens, strict=False)
-        ]  # as cleanlab's zip
-    return [pd.Series(s) for s in parts]
+        return [pd.Series(s, index=t) for s, t in zip(parts, tokens, strict=False)]  # as cleanlab
+    indexes: dict[int, object] = {}
+    out = []
+    for s in parts:
+        n = len(s)
+        index = indexes.get(n)
+        if index is None:
+            index = indexes[n] = pd.RangeIndex(n)
+        out.append(pd.Series(s, index=index, copy=False))
+    return out
 
 
-def _parts(scores: np.ndarray, flat: Tokens) -> list[np.ndarray]:
+def _parts(scores: np.ndarray, offsets: np.ndarray) -> list[np.ndarray]:
     """Each sentence's slice (a view) of the flat token scores."""
-    return [scores[a:b] for a, b in pairwise(flat.offsets.tolist())]
+    return [scores[a:b] for a, b in pairwise(offsets.tolist())]
