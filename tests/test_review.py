@@ -344,4 +344,4 @@ def test_multilabel_reports_render_and_refuse_apply(tmp_path):
     assert run_cli("report", tmp_path / "m.parquet", "--html", tmp_path / "m.html").exit_code == 0
     assert "given_labels" not in (tmp_path / "m.html").read_text()[:100]
     res = run_cli("apply", tmp_path / "m.parquet", "--labels", tmp_path / "Y.npy", "--dry-run")
-    assert res.exit_code == 2 and "single-label reports" in res.stderr
+    assert res.exit_code == 2 and "this one is multi-label" in res.stderr

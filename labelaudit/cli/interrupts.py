@@ -47,9 +47,25 @@ def _raise(signum: int, frame: FrameType | None) -> None:
     raise Interrupted(signum)
 
 
+def _defaults_in_child() -> None:
+    """Right after a fork: the child (a pool worker) takes the default SIGTERM at once."""
+    if _OWNER and os.getpid() != _OWNER[0]:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def restore_defaults() -> None:
+    """Default SIGTERM and SIGINT again: for commands that write no user file and run process
+    pools of their own (the benchmarks run cleanlab's), where a raising handler only gets in
+    the way of the pool's own shutdown."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def install() -> None:
     """Raise Interrupted on SIGTERM and SIGINT (main thread only, as Python requires); forked
     children that inherit the handler keep the default actions."""
+    if not _OWNER:
+        os.register_at_fork(after_in_child=_defaults_in_child)
     _OWNER[:] = [os.getpid()]
     for signum in HANDLED:
         signal.signal(signum, _raise)

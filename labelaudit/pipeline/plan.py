@@ -30,7 +30,7 @@ DASK_REFUSES = {
 class Plan:
     """What the pipeline will do: the task, the detector classes in order, the changed options."""
 
-    task: str  # "classification", "multi_label", "dynamics" or "segmentation"
+    task: str  # "classification", "multi_label", "dynamics", "segmentation" or "token"
     detectors: tuple[tuple[str, type], ...]
     changed_options: dict  # confident-learning options that differ from the defaults
 
@@ -49,10 +49,10 @@ def check(request: AuditRequest) -> Plan:
     _check_engine(request)
     if request.task not in TASK_CHOICES:
         raise ConfigError(f"--task must be one of {', '.join(TASK_CHOICES)}, got {request.task!r}.")
-    if request.task == "segmentation":
-        return Plan("segmentation", (), _check_segmentation(request))
-    if request.outputs.pixel_mask is not None:
+    if request.outputs.pixel_mask is not None and request.task != "segmentation":
         raise ConfigError("--pixel-mask-out needs --task segmentation.")
+    if request.task in ("segmentation", "token"):
+        return Plan(request.task, (), _check_per_part(request))
     detectors = tuple((name, registry.load(name)) for name in request.detector_names)
     task = _task(request, detectors)
     changed = changed_options(dict(request.options))
@@ -155,21 +155,22 @@ def _task(request: AuditRequest, detectors: tuple[tuple[str, type], ...]) -> str
     return "classification"
 
 
-# What a segmentation audit does not take, with the reason said before any work.
-SEGMENTATION_REFUSES = {
+# What a segmentation or token audit does not take, with the reason said before any work.
+PER_PART_REFUSES = {
     "multi_label": "--multi-label",
     "dynamics": "--dynamics",
     "features": "--features",
     "logits": "--logits (give softmax probabilities)",
     "detectors": "--detector (the pixel audit is confident learning)",
-    "id_column": "--id-column (masks are .npy arrays; rows are image positions)",
+    "id_column": "--id-column (a segmentation row is an image position; a token table's `id` "
+    "column is carried as it is)",
     "ensemble": "several --pred-probs",
     "dask": "--engine dask",
 }
 
 
-def _check_segmentation(request: AuditRequest) -> dict:
-    """Refuse what a pixel audit cannot take; it has no options of its own yet."""
+def _check_per_part(request: AuditRequest) -> dict:
+    """Refuse what a pixel or token audit cannot take; neither has options of its own yet."""
     given = {
         "multi_label": request.multi_label,
         "dynamics": request.dynamics is not None,
@@ -182,13 +183,13 @@ def _check_segmentation(request: AuditRequest) -> dict:
     }
     for kind, present in given.items():
         if present:
-            raise ConfigError(f"--task segmentation does not take {SEGMENTATION_REFUSES[kind]}.")
+            raise ConfigError(f"--task {request.task} does not take {PER_PART_REFUSES[kind]}.")
     changed = changed_options(dict(request.options))
     if changed:
         key = sorted(changed)[0]
         flag = "--no-calibrate" if key == "calibrate" else "--" + key.replace("_", "-")
         raise ConfigError(
-            f"--task segmentation runs cleanlab's pixel audit with its defaults; drop {flag}."
+            f"--task {request.task} runs cleanlab's audit with its defaults; drop {flag}."
         )
     return changed
 

@@ -11,8 +11,9 @@ from typing import Any
 # memory map unless `in_memory` is set (pipeline/engines.py).
 ENGINES = ("local", "dask")
 # What one row of the labels is (`--task`): "auto" is classification, multi-label or dynamics as
-# the other inputs say; "segmentation" reads N×H×W masks and N×K×H×W probabilities.
-TASK_CHOICES = ("auto", "segmentation")
+# the other inputs say; "segmentation" reads N×H×W masks and N×K×H×W probabilities; "token" reads
+# one list of tags per sentence and the sentences' token rows.
+TASK_CHOICES = ("auto", "segmentation", "token")
 DEFAULT_DETECTOR = "confident_learning"
 DEFAULT_DYNAMICS_DETECTOR = "elr"
 

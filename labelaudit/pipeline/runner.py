@@ -58,7 +58,7 @@ def run_with_labels(
     try:
         with engine.session(request.pred_probs):
             labels = None
-            if plan.task != "segmentation":  # masks are the segmentation loader's
+            if plan.task not in ("segmentation", "token"):  # their loaders read the labels
                 labels = label_loader.load(request, observer, keep_table=keep_label_table)
             evidence = loaders.load_evidence(request, engine, observer)
             report = TASKS[plan.task](request, plan, labels, evidence, engine, observer)
@@ -207,9 +207,16 @@ def _segmentation(request, plan: Plan, labels, evidence, engine, observer):
     )
 
 
+def _token(request, plan: Plan, labels, evidence, engine, observer):
+    from labelaudit.pipeline.tokens import audit_tokens
+
+    return audit_tokens(evidence["token_probs"], observer=observer)
+
+
 TASKS = {
     "classification": _classification,
     "multi_label": _multi_label,
     "dynamics": _dynamics,
     "segmentation": _segmentation,
+    "token": _token,
 }

@@ -79,13 +79,15 @@ def select_changes(report: Report, min_confidence: float | None) -> np.ndarray:
 def plan_apply(report: Report, labels_path: Path, *, min_confidence=None, label_column="label"):
     """Read LABELS as written, check it is what the report audited, and list the changes."""
     from labelaudit.review.labels_file import LabelsFile
+    from labelaudit.review.token_labels_file import TokenLabelsFile
 
     refuse_partial(report, "apply")
-    refuse_kind(report, "apply", ("single-label",))
+    refuse_kind(report, "apply", ("single-label", "token"))
 
     if min_confidence is not None and not 0 <= min_confidence <= 1:
         raise InvalidInputError(f"--min-confidence must be in [0, 1], got {min_confidence}.")
-    file = LabelsFile.read(labels_path, label_column)
+    reader = TokenLabelsFile if report_kind(report) == "token" else LabelsFile
+    file = reader.read(labels_path, label_column)
     cols = report.columns
     n = len(cols["row"])
     if len(file) != n:
@@ -164,10 +166,12 @@ def write_apply(file, changes: Changes, out: Path) -> Path:
 
     log = changelog_path(out)
     corrected = file.with_changes(changes.rows, changes.new)
-    with atomic_path(log) as tmp_log:
-        changes.frame().to_csv(tmp_log, index=False)
-        with atomic_path(out) as tmp:
-            corrected.write(tmp)
+    # The log is renamed into place first: an interruption between the two renames leaves a log
+    # of changes not yet applied, never corrected labels without their log.
+    with atomic_path(out) as tmp:
+        corrected.write(tmp)
+        with atomic_path(log) as tmp_log:
+            changes.frame().to_csv(tmp_log, index=False)
     return log
 
 
@@ -229,9 +233,9 @@ def diff_reports(old: Report, new: Report, old_path: Path, new_path: Path) -> Di
 
 
 def report_kind(report: Report) -> str:
-    """single-label, multi-label or segmentation: what one row of the report describes."""
-    if report.metadata.get("task") == "segmentation":
-        return "segmentation"
+    """single-label, multi-label, segmentation or token: what one row of the report describes."""
+    if report.metadata.get("task") in ("segmentation", "token"):
+        return report.metadata["task"]
     return "single-label" if "given_label" in report.columns else "multi-label"
 
 

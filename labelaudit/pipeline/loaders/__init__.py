@@ -15,6 +15,7 @@ LOADERS = {
     "features": "labelaudit.pipeline.loaders.features:load",
     "dynamics": "labelaudit.pipeline.loaders.dynamics:load",
     "segmentation": "labelaudit.pipeline.loaders.segmentation:load",
+    "tokens": "labelaudit.pipeline.loaders.tokens:load",
 }
 # The evidence kind (detectors.base.EVIDENCE_KINDS) each input kind provides.
 PROVIDES = {
@@ -22,6 +23,7 @@ PROVIDES = {
     "features": "pred_probs",
     "dynamics": "dynamics",
     "segmentation": "pixel_probs",
+    "tokens": "token_probs",
 }
 
 
@@ -29,6 +31,8 @@ def present(request) -> list[str]:
     """The input kinds this request supplies, in LOADERS order."""
     if request.task == "segmentation":
         return ["segmentation"]
+    if request.task == "token":
+        return ["tokens"]
     given = {
         "pred_probs": len(request.pred_probs) > 0,
         "features": request.features is not None,
