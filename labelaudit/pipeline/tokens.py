@@ -17,21 +17,23 @@ from labelaudit.report import SCHEMA_VERSION, Report
 
 def audit_tokens(evidence, *, observer=None) -> Report:
     """Audit every token of evidence (pipeline/loaders/tokens.TokenEvidence); a Report."""
+    from labelaudit.errors import InvalidInputError
     from labelaudit.pipeline.observer import SILENT
-    from labelaudit.token_classification.filter import find_label_issues
-    from labelaudit.token_classification.rank import label_quality_arrays
+    from labelaudit.token_classification._inputs import checked
+    from labelaudit.token_classification.filter import issues_of_tokens
+    from labelaudit.token_classification.rank import scores_of_tokens
 
     observer = observer or SILENT
     offsets, flat, probs = evidence.offsets, evidence.labels, evidence.probs
     total, k = probs.shape
-    _check(evidence)
-    labels = np.split(flat, offsets[1:-1])  # views, one per sentence
-    per_sentence = np.split(np.asarray(probs), offsets[1:-1])
+    try:  # the library's own checks, once, on the arrays as read (no split and re-join)
+        tokens = checked(flat, probs, offsets)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{evidence.source}: {exc}") from exc
     with observer.stage(f"Auditing {total:,} tokens of {evidence.sentences:,} sentences × {k}"):
-        issues = find_label_issues(labels, per_sentence)
-        sentence_scores, token_scores, _ = label_quality_arrays(labels, per_sentence)
+        flagged_rows = np.asarray(issues_of_tokens(tokens), dtype=np.int64)
+        sentence_scores, token_scores, _ = scores_of_tokens(tokens)
     sentence = np.repeat(np.arange(evidence.sentences, dtype=np.int64), np.diff(offsets))
-    flagged_rows = np.asarray([offsets[s] + t for s, t in issues], dtype=np.int64)
     rank = np.zeros(total, dtype=np.int64)
     rank[flagged_rows] = np.arange(1, len(flagged_rows) + 1)
     suggested = np.asarray(probs).argmax(axis=1).astype(np.int64)
@@ -64,26 +66,3 @@ def audit_tokens(evidence, *, observer=None) -> Report:
         "details": {"class_counts": np.bincount(flat, minlength=k).tolist()},
     }
     return Report(columns, metadata)
-
-
-def _check(evidence) -> None:
-    """Tags within K, finite probabilities, K ≥ 2: one sentence naming the token."""
-    from labelaudit.errors import InvalidInputError
-
-    k = evidence.probs.shape[1]
-    if k < 2:
-        raise InvalidInputError(f"{evidence.source} has K = {k} class; at least 2 are needed.")
-    bad = np.flatnonzero((evidence.labels < 0) | (evidence.labels >= k))
-    if len(bad):
-        s = int(np.searchsorted(evidence.offsets, bad[0], side="right")) - 1
-        raise InvalidInputError(
-            f"sentence {s}, token {bad[0] - evidence.offsets[s]} has tag {evidence.labels[bad[0]]}, "
-            f"outside [0, {k}) for the {k} columns of {evidence.source}."
-        )
-    finite = np.isfinite(evidence.probs).all(axis=1)
-    if not finite.all():
-        row = int(np.flatnonzero(~finite)[0])
-        s = int(np.searchsorted(evidence.offsets, row, side="right")) - 1
-        raise InvalidInputError(
-            f"{evidence.source}: token row {row} (sentence {s}) holds a non-finite probability."
-        )

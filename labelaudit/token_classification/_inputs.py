@@ -63,6 +63,17 @@ def flatten(labels: object, pred_probs: object) -> Tokens:
     return tokens
 
 
+def checked(labels: np.ndarray, pred_probs: np.ndarray, offsets: np.ndarray) -> Tokens:
+    """Tokens that are already concatenated (labels (T,), pred_probs (T, K), sentence offsets
+    (N+1,), as the audit pipeline reads them), checked as flatten checks its joined arrays."""
+    k = pred_probs.shape[1]
+    if k < 2:
+        raise InvalidInputError(f"pred_probs has K = {k} class; token labels need at least 2.")
+    tokens = Tokens(np.asarray(labels, dtype=np.int64), pred_probs, np.asarray(offsets, np.int64))
+    _check_values(tokens, k)
+    return tokens
+
+
 def _lengths(sentences: object, name: str) -> np.ndarray:
     try:
         return np.fromiter(map(len, sentences), dtype=np.int64, count=len(sentences))

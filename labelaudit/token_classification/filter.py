@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from labelaudit.confident.filter import find_label_issues as find_flat_issues
 from labelaudit.errors import ConfigError
-from labelaudit.token_classification._inputs import flatten
+from labelaudit.token_classification._inputs import Tokens, flatten
 
 
 def find_label_issues(
@@ -30,11 +32,20 @@ def find_label_issues(
         # cleanlab then switches to experimental.find_label_issues_batched, a different estimator.
         raise ConfigError("low_memory=True (cleanlab's batched estimator) is not supported yet.")
     tokens = flatten(labels, pred_probs)
-    flat = find_flat_issues(
+    sentence, token = tokens.locate(
+        issues_of_tokens(tokens, return_indices_ranked_by=return_indices_ranked_by, **kwargs)
+    )
+    return list(zip(sentence.tolist(), token.tolist(), strict=True))
+
+
+def issues_of_tokens(
+    tokens: Tokens, *, return_indices_ranked_by: str = "self_confidence", **kwargs
+) -> np.ndarray:
+    """Flat indices of the flagged tokens, in cleanlab's order, for tokens already flattened and
+    checked (_inputs.Tokens): confident learning once over the total_tokens×K matrix."""
+    return find_flat_issues(
         tokens.labels,
         tokens.pred_probs,
         return_indices_ranked_by=return_indices_ranked_by,
         **kwargs,
     )
-    sentence, token = tokens.locate(flat)
-    return list(zip(sentence.tolist(), token.tolist(), strict=True))

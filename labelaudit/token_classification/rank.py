@@ -54,12 +54,24 @@ def label_quality_arrays(
     """(sentence_scores (N,), token_scores (total_tokens,), offsets (N+1,)): the numbers of
     get_label_quality_scores without one pd.Series per sentence; sentence i's tokens are
     token_scores[offsets[i]:offsets[i + 1]]."""
-    if sentence_score_method not in SENTENCE_METHODS:
-        raise ConfigError(
-            f"sentence_score_method {sentence_score_method!r} is not one of "
-            f"{', '.join(SENTENCE_METHODS)}."
-        )
-    flat = flatten(labels, pred_probs)
+    _check_sentence_method(sentence_score_method)  # before any work on the inputs
+    return scores_of_tokens(
+        flatten(labels, pred_probs),
+        token_score_method=token_score_method,
+        sentence_score_method=sentence_score_method,
+        sentence_score_kwargs=sentence_score_kwargs,
+    )
+
+
+def scores_of_tokens(
+    flat: Tokens,
+    *,
+    token_score_method: str = "self_confidence",
+    sentence_score_method: str = "min",
+    sentence_score_kwargs: dict | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """label_quality_arrays on tokens already flattened and checked (_inputs.Tokens)."""
+    _check_sentence_method(sentence_score_method)
     scores = flat_scores(flat.labels, flat.pred_probs, method=token_score_method)
     if sentence_score_method == "min":
         sentence_scores = _segment_min(scores, flat)
@@ -67,6 +79,13 @@ def label_quality_arrays(
         temperature = (sentence_score_kwargs or {}).get("temperature", SOFTMIN_TEMPERATURE)
         sentence_scores = softmin_scores(scores, flat, temperature)
     return sentence_scores, scores, flat.offsets
+
+
+def _check_sentence_method(method: str) -> None:
+    if method not in SENTENCE_METHODS:
+        raise ConfigError(
+            f"sentence_score_method {method!r} is not one of {', '.join(SENTENCE_METHODS)}."
+        )
 
 
 def _check_nonempty(flat: Tokens) -> None:
