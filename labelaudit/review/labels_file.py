@@ -13,15 +13,12 @@ from labelaudit.io.formats import LABEL_SUFFIXES, check_readable, read_npy, read
 from labelaudit.io.labels import read_text_labels
 
 
-@dataclass(frozen=True)
-class LabelsFile:
-    """The label values as stored (integers or class names) and what is needed to rewrite them."""
+class StoredLabels:
+    """What every labels file kept as stored shares: `path` and `values` (an object array of the
+    stored labels, integers or class names, in row order)."""
 
     path: Path
-    suffix: str
-    values: np.ndarray  # object array of the stored values, in row order
-    table: Any = None  # the whole table for .csv/.parquet (other columns are kept untouched)
-    column: str | None = None
+    values: np.ndarray
 
     def __len__(self) -> int:
         return len(self.values)
@@ -29,25 +26,6 @@ class LabelsFile:
     @property
     def holds_names(self) -> bool:
         return any(isinstance(v, str) for v in self.values[:1000])
-
-    @classmethod
-    def read(cls, path: Path, label_column: str = "label") -> LabelsFile:
-        path = Path(path)
-        suffix = check_readable(path, LABEL_SUFFIXES, "labels")
-        if suffix == ".npy":
-            raw = read_npy(path)
-            if raw.ndim != 1:
-                raise InvalidInputError(f"{path}: labels must be 1-D, got shape {raw.shape}.")
-            return cls(path, suffix, raw.astype(object))
-        if suffix == ".txt":  # the reader the audit used, so the rows are the same
-            return cls(path, suffix, read_text_labels(path).astype(object))
-        table = read_table(path, suffix)
-        if label_column not in table.columns:
-            raise InvalidInputError(
-                f"{path}: no column {label_column!r}; choose one with --label-column."
-            )
-        values = np.array(table[label_column].tolist(), dtype=object)
-        return cls(path, suffix, values, table=table, column=label_column)
 
     def as_indices(self, names: list[str] | None) -> np.ndarray | None:
         """The stored labels as class indices, or None when names are stored but unknown."""
@@ -67,6 +45,36 @@ class LabelsFile:
                 )
             return str(names[index])
         return int(index)
+
+
+@dataclass(frozen=True)
+class LabelsFile(StoredLabels):
+    """The label values as stored (integers or class names) and what is needed to rewrite them."""
+
+    path: Path
+    suffix: str
+    values: np.ndarray  # object array of the stored values, in row order
+    table: Any = None  # the whole table for .csv/.parquet (other columns are kept untouched)
+    column: str | None = None
+
+    @classmethod
+    def read(cls, path: Path, label_column: str = "label") -> LabelsFile:
+        path = Path(path)
+        suffix = check_readable(path, LABEL_SUFFIXES, "labels")
+        if suffix == ".npy":
+            raw = read_npy(path)
+            if raw.ndim != 1:
+                raise InvalidInputError(f"{path}: labels must be 1-D, got shape {raw.shape}.")
+            return cls(path, suffix, raw.astype(object))
+        if suffix == ".txt":  # the reader the audit used, so the rows are the same
+            return cls(path, suffix, read_text_labels(path).astype(object))
+        table = read_table(path, suffix)
+        if label_column not in table.columns:
+            raise InvalidInputError(
+                f"{path}: no column {label_column!r}; choose one with --label-column."
+            )
+        values = np.array(table[label_column].tolist(), dtype=object)
+        return cls(path, suffix, values, table=table, column=label_column)
 
     def with_changes(self, rows: np.ndarray, new_values: list) -> LabelsFile:
         values = self.values.copy()

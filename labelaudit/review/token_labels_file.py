@@ -10,23 +10,17 @@ from typing import Any
 import numpy as np
 
 from labelaudit.errors import InvalidInputError
+from labelaudit.review.labels_file import StoredLabels
 
 
 @dataclass(frozen=True)
-class TokenLabelsFile:
+class TokenLabelsFile(StoredLabels):
     """Tags flattened over sentences (row = report row), and the table to write them back into."""
 
     path: Path
     values: np.ndarray  # object array of the stored tags, sentences concatenated
     table: Any  # the pyarrow Table
     column: str
-
-    def __len__(self) -> int:
-        return len(self.values)
-
-    @property
-    def holds_names(self) -> bool:
-        return any(isinstance(v, str) for v in self.values[:1000])
 
     @classmethod
     def read(cls, path: Path, label_column: str = "label") -> TokenLabelsFile:
@@ -46,23 +40,6 @@ class TokenLabelsFile:
             raise InvalidInputError(f"{path}: column {label_column!r} is not a list of tags.")
         values = np.asarray(lists.flatten().to_pylist(), dtype=object)
         return cls(path, values, table, label_column)
-
-    def as_indices(self, names: list[str] | None) -> np.ndarray | None:
-        """The stored tags as class indices, or None when names are stored but unknown."""
-        if self.holds_names:
-            if not names:
-                return None
-            index = {str(name): i for i, name in enumerate(names)}
-            return np.array([index.get(str(v), -1) for v in self.values], dtype=np.int64)
-        return np.array([int(v) for v in self.values], dtype=np.int64)
-
-    def encode(self, index: int, names: list[str] | None):
-        """Class `index` written the way this file writes tags."""
-        if self.holds_names:
-            if not names:
-                raise InvalidInputError(f"{self.path} stores tag names but the report has none.")
-            return str(names[index])
-        return int(index)
 
     def with_changes(self, rows: np.ndarray, new_values: list) -> TokenLabelsFile:
         values = self.values.copy()
