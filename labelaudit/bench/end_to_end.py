@@ -91,6 +91,16 @@ def run_process(args: list[str]) -> ProcessRun:
     return ProcessRun(seconds=seconds, peak_rss_mb=peak_kb / 1024)
 
 
+def best_of(args: list[str], repeat: int) -> ProcessRun:
+    """The fastest of `repeat` runs of `python ARGS...`."""
+    return min((run_process(args) for _ in range(repeat)), key=lambda r: r.seconds)
+
+
+def rss_budget_mb(file_mb: float) -> float:
+    """The peak RSS an audit of a probability file may reach: 1.5 × the file + 150 MB."""
+    return 1.5 * file_mb + 150
+
+
 def measure(n: int, k: int, *, repeat: int = 3, seed: int = 0) -> EndToEndRow:
     """Best of `repeat` runs of each command on the same freshly written files."""
     labels, pred_probs = synthetic(n, k, seed=seed)
@@ -104,11 +114,9 @@ def measure(n: int, k: int, *, repeat: int = 3, seed: int = 0) -> EndToEndRow:
         theirs = [str(script), str(root / "labels.npy"), str(root / "probs.npy")]
         ours = ["-m", "labelaudit", "audit", "--labels", str(root / "labels.npy")]
         ours += ["--pred-probs", str(root / "probs.npy"), "--quiet", "--out"]
-        runs_theirs = [run_process([*theirs, str(root / "c.parquet")]) for _ in range(repeat)]
-        runs_ours = [run_process([*ours, str(root / "l.parquet")]) for _ in range(repeat)]
+        best_theirs = best_of([*theirs, str(root / "c.parquet")], repeat)
+        best_ours = best_of([*ours, str(root / "l.parquet")], repeat)
         file_mb = (root / "probs.npy").stat().st_size / 2**20
-    best_theirs = min(runs_theirs, key=lambda r: r.seconds)
-    best_ours = min(runs_ours, key=lambda r: r.seconds)
     return EndToEndRow(
         n=n,
         k=k,
@@ -116,7 +124,7 @@ def measure(n: int, k: int, *, repeat: int = 3, seed: int = 0) -> EndToEndRow:
         cleanlab=best_theirs,
         labelaudit=best_ours,
         speedup=best_theirs.seconds / best_ours.seconds,
-        rss_budget_mb=1.5 * file_mb + 150,
+        rss_budget_mb=rss_budget_mb(file_mb),
     )
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from labelaudit.bench.end_to_end import ProcessRun, run_process
+from labelaudit.bench.end_to_end import ProcessRun, best_of, rss_budget_mb
 
 CLEANLAB_SCRIPT = """
 import sys, warnings
@@ -83,8 +83,7 @@ def measure(n: int, k: int, h: int, w: int, *, repeat: int = 1, seed: int = 0) -
         ours = ["-m", "labelaudit", "audit", "--task", "segmentation", "--quiet"]
         ours += ["--labels", str(root / "masks.npy"), "--pred-probs", str(root / "probs.npy")]
         ours += ["--out", str(root / "r.parquet"), "--pixel-mask-out", str(root / "mask.npy")]
-        runs_theirs = [run_process(theirs) for _ in range(repeat)]
-        runs_ours = [run_process(ours) for _ in range(repeat)]
+        best_theirs, best_ours = best_of(theirs, repeat), best_of(ours, repeat)
         identical = bool(
             np.array_equal(
                 np.load(root / "cleanlab_mask.npy", mmap_mode="r"),
@@ -92,8 +91,6 @@ def measure(n: int, k: int, h: int, w: int, *, repeat: int = 1, seed: int = 0) -
             )
         )
         file_mb = (root / "probs.npy").stat().st_size / 2**20
-    best_theirs = min(runs_theirs, key=lambda r: r.seconds)
-    best_ours = min(runs_ours, key=lambda r: r.seconds)
     return SegmentationRow(
         n=n,
         k=k,
@@ -103,6 +100,6 @@ def measure(n: int, k: int, h: int, w: int, *, repeat: int = 1, seed: int = 0) -
         cleanlab=best_theirs,
         labelaudit=best_ours,
         speedup=best_theirs.seconds / best_ours.seconds,
-        rss_budget_mb=1.5 * file_mb + 150,
+        rss_budget_mb=rss_budget_mb(file_mb),
         identical=identical,
     )
