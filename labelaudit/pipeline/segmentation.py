@@ -43,7 +43,7 @@ def audit_pixels(
     if pixel_mask_out is not None:
         with observer.stage(f"Writing {pixel_mask_out}"):
             write_pixel_mask(flagged, Path(pixel_mask_out))
-    columns = image_columns(masks, flagged, found, k)
+    columns, class_flags = image_columns(masks, flagged, found, k)
     metadata = {
         "labelaudit_version": __version__,
         "schema_version": SCHEMA_VERSION,
@@ -56,13 +56,14 @@ def audit_pixels(
         "k": k,
         "image_shape": [h, w],
         "num_issues": int(np.count_nonzero(columns["is_label_issue"])),
-        "details": _details(masks, flagged, found, thresholds, k),
+        "details": _details(found, class_flags, thresholds),
     }
     return Report(columns, metadata)
 
 
-def image_columns(masks, flagged, found, k: int) -> dict[str, np.ndarray]:
-    """The per-image report columns (docs/report-schema.md, segmentation)."""
+def image_columns(masks, flagged, found, k: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The per-image report columns (docs/report-schema.md, segmentation), and the flagged
+    pixels per given class (K,), counted in the same loop."""
     from scipy import ndimage
 
     n = len(flagged)
@@ -71,9 +72,11 @@ def image_columns(masks, flagged, found, k: int) -> dict[str, np.ndarray]:
     worst = np.full(n, -1, dtype=np.int64)
     suggested = np.full(n, -1, dtype=np.int64)
     region = np.zeros(n, dtype=np.int64)
+    class_flags = np.zeros(k, dtype=np.int64)
     for i in np.flatnonzero(counts):
-        given = np.asarray(masks[i])[flagged[i]]
-        worst[i] = int(np.bincount(given.astype(np.int64), minlength=k).argmax())
+        given = np.bincount(np.asarray(masks[i])[flagged[i]].astype(np.int64), minlength=k)
+        class_flags += given
+        worst[i] = int(given.argmax())
         suggested[i] = int(np.bincount(found.predicted[i][flagged[i]], minlength=k).argmax())
         opened = ndimage.binary_opening(flagged[i], structure=REGION)
         if opened.any():
@@ -85,7 +88,7 @@ def image_columns(masks, flagged, found, k: int) -> dict[str, np.ndarray]:
     order = np.flatnonzero(is_issue)
     order = order[np.argsort(quality[order], kind="stable")]
     rank[order] = np.arange(1, len(order) + 1)
-    return {
+    columns = {
         "row": np.arange(n, dtype=np.int64),
         "label_quality": quality,
         "pixel_issue_count": counts,
@@ -96,21 +99,16 @@ def image_columns(masks, flagged, found, k: int) -> dict[str, np.ndarray]:
         "is_label_issue": is_issue,
         "issue_rank": rank,
     }
+    return columns, class_flags
 
 
-def _details(masks, flagged, found, thresholds, k: int) -> dict:
-    pixel_counts = np.zeros(k, dtype=np.int64)
-    flag_counts = np.zeros(k, dtype=np.int64)
-    for i in range(len(flagged)):
-        given = np.asarray(masks[i]).reshape(-1).astype(np.int64)
-        pixel_counts += np.bincount(given, minlength=k)
-        flag_counts += np.bincount(given[flagged[i].reshape(-1)], minlength=k)
+def _details(found, class_flags: np.ndarray, thresholds) -> dict:
     return {
         "confident_thresholds": thresholds.tolist(),
         "cleanlab_num_pixel_issues": int(found.num_issues),
-        "num_pixel_issues": int(flag_counts.sum()),
-        "pixel_class_counts": pixel_counts.tolist(),
-        "pixel_issue_counts": flag_counts.tolist(),
+        "num_pixel_issues": int(class_flags.sum()),
+        "pixel_class_counts": found.class_pixels.tolist(),
+        "pixel_issue_counts": class_flags.tolist(),
         "image_rule": "a flagged region survives a 3x3 binary opening",
     }
 

@@ -38,10 +38,14 @@ DEFAULT_BATCH_SIZE = 10_000
 SOFTMIN_TEMPERATURE = 0.1
 
 
-def check_shapes(labels, pred_probs, source: str = "pred_probs") -> tuple[int, int, int, int]:
+def check_shapes(
+    labels, pred_probs, source: str = "pred_probs", labels_source: str = "labels"
+) -> tuple[int, int, int, int]:
     """(N, K, H, W) after checking that masks are N×H×W and probabilities N×K×H×W alike."""
     if np.ndim(labels) != 3:
-        raise InvalidInputError(f"labels must have shape (N, H, W); got {np.shape(labels)}.")
+        raise InvalidInputError(
+            f"{labels_source} must have shape (N, H, W); got {np.shape(labels)}."
+        )
     if np.ndim(pred_probs) != 4:
         raise InvalidInputError(
             f"{source} must have shape (N, K, H, W); got {np.shape(pred_probs)}."
@@ -142,6 +146,7 @@ class PixelPass:
     num_issues: int  # cleanlab's count of pixel issues
     image_quality: np.ndarray  # N float64: softmin of each image's self-confidence
     histogram: np.ndarray  # pixel counts per bin of self-confidence bit patterns
+    class_pixels: np.ndarray  # K int64: pixels given each class
 
 
 def _self_confidence(probs: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -170,6 +175,7 @@ def pixel_pass(
     predicted_all = np.empty((n, h, w), dtype=np.min_scalar_type(k - 1))
     image_quality = np.empty(n)
     histogram = np.zeros(1 << HISTOGRAM_BITS, dtype=np.int64)
+    class_pixels = np.zeros(k, dtype=np.int64)
     num_issues = 0
     for i in range(n):
         probs = np.asarray(pred_probs[i])  # K×H×W
@@ -181,9 +187,10 @@ def pixel_pass(
         num_issues += int(np.count_nonzero((top >= adjusted[predicted]) & (predicted != mask)))
         image_quality[i] = softmin(scores.reshape(-1).astype(np.float64), temperature)
         histogram += np.bincount(_bins(scores).reshape(-1), minlength=histogram.size)
+        class_pixels += np.bincount(mask.reshape(-1), minlength=k)
         if on_images is not None:
             on_images(1)
-    return PixelPass(predicted_all, num_issues, image_quality, histogram)
+    return PixelPass(predicted_all, num_issues, image_quality, histogram, class_pixels)
 
 
 def flag_lowest(

@@ -56,7 +56,5 @@ def load(request, engine, observer) -> PixelEvidence:
         raise InvalidInputError(
             f"{probs_source}: pixel probabilities must be float32 or float64, not {probs.dtype}."
         )
-    if masks.ndim != 3:
-        raise InvalidInputError(f"{masks_source}: masks must be N×H×W; got shape {masks.shape}.")
-    check_shapes(masks, probs, source=probs_source)
+    check_shapes(masks, probs, source=probs_source, labels_source=masks_source)
     return PixelEvidence(masks, probs, masks_source, probs_source)
