@@ -91,7 +91,7 @@ def read_labels(
         table = whole if keep_table else None
     if len(raw) == 0:
         raise InvalidInputError(f"{path}: contains no labels.")
-    labels, names = _to_indices(raw, path, class_names)
+    labels, names = to_class_indices(raw, path, class_names)
     return LabelData(labels=labels, class_names=names, ids=ids, id_column=id_name, table=table)
 
 
@@ -182,9 +182,16 @@ def _column_values(column, path: Path, name: str) -> np.ndarray:
     return column.to_numpy()
 
 
-def _to_indices(
-    raw: np.ndarray, path: Path, class_names: list[str] | None
+def _row(i: int) -> str:
+    return f"row {i}"
+
+
+def to_class_indices(
+    raw: np.ndarray, path: Path, class_names: list[str] | None, where=_row
 ) -> tuple[np.ndarray, list[str] | None]:
+    """Labels as stored (integers, integral floats, integer-like strings or class names) as
+    int64 class indices, and the class names (given, or inferred in _name_order). `where(i)`
+    names position i in error messages ("row 12"; token labels say sentence and token)."""
     kind = raw.dtype.kind
     if kind in "iu":
         return raw.astype(np.int64), class_names
@@ -195,7 +202,7 @@ def _to_indices(
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             raise InvalidInputError(
-                f"{path}: row {row} has label {raw[row]}, which is not an integer class index."
+                f"{path}: {where(row)} has label {raw[row]}, which is not an integer class index."
             )
         return raw.astype(np.int64), class_names
     if kind == "S":
@@ -205,14 +212,14 @@ def _to_indices(
     values = np.char.strip(np.asarray(raw, dtype=str))
     if class_names is None and _all_integer_like(values):
         # "2", "10", "9" are class indices, not names to sort as text (10 before 2).
-        return _integer_strings(values, path), None
+        return _integer_strings(values, path, where), None
     names = class_names or sorted(set(values.tolist()), key=_name_order)
     index = {name: i for i, name in enumerate(names)}
     known = np.isin(values, names)
     if not known.all():
         row = int(np.flatnonzero(~known)[0])
         raise InvalidInputError(
-            f"{path}: row {row} has class '{values[row]}', which is not in --class-names"
+            f"{path}: {where(row)} has class '{values[row]}', which is not in --class-names"
             f"{_did_you_mean(values[row], names)}."
         )
     uniques, inverse = np.unique(values, return_inverse=True)
@@ -264,14 +271,14 @@ def _all_integer_like(values: np.ndarray) -> bool:
     return bool(values.size) and all(_INTEGER.fullmatch(v) for v in set(values.tolist()))
 
 
-def _integer_strings(values: np.ndarray, path: Path) -> np.ndarray:
+def _integer_strings(values: np.ndarray, path: Path, where=_row) -> np.ndarray:
     try:
         return values.astype(np.int64)
     except (ValueError, OverflowError) as exc:
         limit = np.iinfo(np.int64)
         row = next(i for i, v in enumerate(values.tolist()) if not limit.min <= int(v) <= limit.max)
         raise InvalidInputError(
-            f"{path}: row {row} has label {values[row]}, which does not fit a 64-bit class index."
+            f"{path}: {where(row)} has label {values[row]}, which does not fit a 64-bit class index."
         ) from exc
 
 

@@ -52,19 +52,25 @@ def _tags(table, column: str, path: Path, names: list[str] | None):
         at = int(np.flatnonzero(np.asarray(values.is_null()))[0])
         row = int(np.searchsorted(np.cumsum(lengths), at, side="right"))
         raise InvalidInputError(f"{path}: sentence {row} of column {column!r} has an empty tag.")
-    if pa.types.is_integer(values.type):
-        return np.asarray(values, dtype=np.int64), lengths, names
-    if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
+    if not (
+        pa.types.is_integer(values.type)
+        or pa.types.is_string(values.type)
+        or pa.types.is_large_string(values.type)
+    ):
         raise InvalidInputError(f"{path}: tags in {column!r} must be integers or strings.")
-    text = np.asarray(values.to_pylist(), dtype=object)
-    vocabulary = names if names is not None else sorted(set(text.tolist()))
-    index = {name: i for i, name in enumerate(vocabulary)}
-    unknown = [tag for tag in dict.fromkeys(text.tolist()) if tag not in index]
-    if unknown:
-        raise InvalidInputError(
-            f"{path}: tag {unknown[0]!r} in column {column!r} is not one of --class-names."
-        )
-    return np.fromiter((index[t] for t in text), np.int64, len(text)), lengths, list(vocabulary)
+    from labelaudit.io.labels import to_class_indices
+
+    ends = np.cumsum(lengths)
+
+    def where(at: int) -> str:
+        s = int(np.searchsorted(ends, at, side="right"))
+        return f"sentence {s}, token {at - (ends[s - 1] if s else 0)}"
+
+    # The label reader's own decoding: integer-like strings are indices, names are stripped and
+    # sorted as it sorts them ("2" before "10"), unknown names get its did-you-mean sentence.
+    raw = np.asarray(values.to_numpy(zero_copy_only=False))
+    flat, names = to_class_indices(raw, path, names, where)
+    return flat, lengths, names
 
 
 def _probabilities(value, lengths: np.ndarray, in_memory: bool) -> tuple[np.ndarray, str]:
