@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from tests.helpers import run_cli
@@ -77,5 +78,32 @@ def test_bench_segmentation_runs_both_and_compares_their_pixel_masks():
     row = measure(4, 3, 48, 48)
     assert row.identical
     assert row.cleanlab.seconds > 0 and row.labelaudit.seconds > 0
+    assert row.speedup == pytest.approx(row.cleanlab.seconds / row.labelaudit.seconds)
+    assert row.rss_budget_mb == pytest.approx(1.5 * row.file_mb + 150)
+
+
+def test_bench_tokens_sentences_add_up_and_repeat_verbatim():
+    from labelaudit.bench.tokens import TAGS, tagged_sentences
+
+    tags, probs = tagged_sentences(5_000, seed=3)
+    assert sum(len(t) for t in tags) == 5_000 == len(probs)
+    assert probs.shape[1] == len(TAGS) and probs.dtype == np.float32
+    assert np.allclose(probs.sum(axis=1), 1, atol=1e-5)
+    offsets = np.concatenate([[0], np.cumsum([len(t) for t in tags])])
+    repeats = range(39, len(tags) - 1, 40)
+    assert len(repeats) >= 5
+    for s in repeats:
+        assert np.array_equal(tags[s], tags[s - 20])
+        assert np.array_equal(
+            probs[offsets[s] : offsets[s + 1]], probs[offsets[s - 20] : offsets[s - 19]]
+        )
+
+
+@pytest.mark.slow
+def test_bench_tokens_runs_both_and_compares_their_flagged_pairs():
+    from labelaudit.bench.tokens import measure
+
+    row = measure(20_000)
+    assert row.identical
     assert row.speedup == pytest.approx(row.cleanlab.seconds / row.labelaudit.seconds)
     assert row.rss_budget_mb == pytest.approx(1.5 * row.file_mb + 150)

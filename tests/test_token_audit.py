@@ -152,3 +152,86 @@ def test_export_and_diff_take_token_reports(files, tmp_path):
         res.exit_code == 0
         and '"newly_flagged": []' in res.stdout.replace("\n", "").replace("[  ]", "[]")
     ) or "newly_flagged" in res.stdout
+
+
+def _token_gate(root, tmp_path, *args, ids=True):
+    """`labelaudit gate` in tmp_path over the fixture's token files (with or without ids),
+    copied there on the first call."""
+    import shutil
+
+    if not (tmp_path / "tags.parquet").exists():
+        table = pq.read_table(root / "labels.parquet")
+        pq.write_table(table if ids else table.drop(["id"]), tmp_path / "tags.parquet")
+        shutil.copy(root / "probs.npy", tmp_path / "probs.npy")
+    (tmp_path / "labelaudit.toml").write_text(
+        'labels = "tags.parquet"\npred_probs = "probs.npy"\ntask = "token"\n'
+        f"class_names = {TAGS!r}\nmax_new_issues = 0\n".replace("'", '"')
+    )
+    return run_cli("gate", "--config", tmp_path / "labelaudit.toml", *args)
+
+
+@pytest.mark.parametrize("ids", [True, False])
+def test_the_gate_takes_token_reports_and_keys_tokens_by_sentence(files, tmp_path, ids):
+    import json
+
+    root, given, _ = files
+    failed = _token_gate(root, tmp_path, ids=ids)
+    assert failed.exit_code == 1, failed.stderr
+    report = Report.read_parquet(tmp_path / ".labelaudit" / "report.parquet")
+    assert report.metadata["task"] == "token"
+    flagged = int(report.columns["is_label_issue"].sum())
+    assert f"{flagged:,}" in failed.stdout  # the new-issues check counts flagged tokens
+    assert _token_gate(root, tmp_path, "--update-baseline", ids=ids).exit_code == 0
+    baseline = json.loads((tmp_path / ".labelaudit-baseline.json").read_text())
+    assert baseline["key"] == ("id" if ids else "hash")
+    if ids:
+        cols = report.columns
+        expected = {
+            f"{cols['id'][i]}#{cols['token'][i]}" for i in np.flatnonzero(cols["is_label_issue"])
+        }
+        assert set(baseline["accepted"]) == expected
+    assert _token_gate(root, tmp_path, ids=ids).exit_code == 0
+    # Sentences reordered: every token keeps its key, so the gate still passes.
+    table = pq.read_table(tmp_path / "tags.parquet")
+    pq.write_table(table.take(np.arange(table.num_rows)[::-1]), tmp_path / "tags.parquet")
+    np.save(tmp_path / "probs.npy", np.concatenate(files[2][::-1]))
+    moved = _token_gate(root, tmp_path, ids=ids)
+    assert moved.exit_code == 0, moved.stdout
+    first = Report.read_parquet(tmp_path / ".labelaudit" / "report.parquet").columns["sentence"]
+    assert first[0] == 0 and len(given[-1]) == int((first == 0).sum())  # it really was reordered
+
+
+def test_the_gate_refuses_a_task_it_cannot_gate(files, tmp_path):
+    root, *_ = files
+    (tmp_path / "labelaudit.toml").write_text(
+        f'labels = "{root / "labels.parquet"}"\npred_probs = "{root / "probs.npy"}"\n'
+        'task = "segmentation"\n'
+    )
+    res = run_cli("gate", "--config", tmp_path / "labelaudit.toml")
+    assert res.exit_code == 2
+    assert "task" in res.stderr and "'auto', 'token'" in res.stderr.replace('"', "'"), res.stderr
+
+
+@pytest.mark.parametrize("names", [TAGS[:3], [*TAGS, "B-ORG"]])
+def test_class_names_must_name_every_tag_column(files, tmp_path, names):
+    root, *_ = files
+    res = run_cli(
+        "audit", "--task", "token", "--labels", root / "labels.parquet", "--pred-probs",
+        root / "probs.npy", "--out", tmp_path / "r.parquet", "--class-names", ",".join(names),
+    )  # fmt: skip
+    assert res.exit_code == 2, res.stderr
+    assert f"--class-names gives {len(names)} names but" in res.stderr
+    assert f"has {len(TAGS)} columns" in res.stderr and "Traceback" not in res.stderr
+    assert not (tmp_path / "r.parquet").exists()
+
+
+def test_tag_names_that_cover_fewer_classes_than_the_probabilities_are_refused(tmp_path):
+    pq.write_table(pa.table({"label": [["O", "B-PER"], ["I-PER", "O"]]}), tmp_path / "t.parquet")
+    np.save(tmp_path / "p.npy", np.full((4, 5), 0.2))
+    res = run_cli(
+        "audit", "--task", "token", "--labels", tmp_path / "t.parquet", "--pred-probs",
+        tmp_path / "p.npy", "--out", tmp_path / "r.parquet",
+    )  # fmt: skip
+    assert res.exit_code == 2
+    assert "names 3 classes but" in res.stderr and "pass --class-names with all 5" in res.stderr
+    assert not (tmp_path / "r.parquet").exists()

@@ -8,6 +8,7 @@ from labelaudit.cli.bench_quality import early_command, quality_command
 from labelaudit.cli.bench_scale import scale_command
 from labelaudit.cli.bench_segmentation import segmentation_command
 from labelaudit.cli.bench_speed import speed_command
+from labelaudit.cli.bench_tokens import tokens_command
 
 bench_app = typer.Typer(help="Benchmarks against cleanlab, measured in the same run.")
 
@@ -26,3 +27,4 @@ bench_app.command("quality")(quality_command)
 bench_app.command("early")(early_command)
 bench_app.command("scale")(scale_command)
 bench_app.command("segmentation")(segmentation_command)
+bench_app.command("tokens")(tokens_command)

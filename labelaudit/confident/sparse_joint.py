@@ -23,15 +23,17 @@ N = 30,000, where rounding ties send ~500 rows through np.argsort, as in the den
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
 
 from labelaudit.confident._pairwise import pairwise_sums, sequential_sums
 from labelaudit.confident.rounding import FLOATING_POINT_COMPARISON
 from labelaudit.confident.selection import smallest_rows
 from labelaudit.errors import ConfigError
 
+if TYPE_CHECKING:
+    from scipy import sparse
 SPARSE_CELLS_PER_EXAMPLE = 64
 # Below this K every dense K×K matrix is at most 2 MB: never worth a second code path.
 MIN_SPARSE_CLASSES = 512
@@ -81,6 +83,8 @@ class SparseJoint:
 
 def _csr(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, k: int) -> sparse.csr_array:
     """CSR from cells that are unique and sorted row-major, explicit zeros kept."""
+    from scipy import sparse
+
     indptr = np.zeros(k + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=k), out=indptr[1:])
     return sparse.csr_array((values, cols.astype(np.int64), indptr), shape=(k, k))
@@ -248,6 +252,8 @@ def prune_count_matrix(
 
 def _transpose(joint: SparseJoint) -> SparseJoint:
     """joint.T as a C-ordered SparseJoint (cleanlab keeps PCM = joint.T)."""
+    from scipy import sparse
+
     t = sparse.csr_array(joint.matrix.T)
     t.sort_indices()
     return SparseJoint(t, fortran=not joint.fortran)
@@ -302,6 +308,8 @@ def _diagonal_of(rows, cols, values, k: int) -> np.ndarray:
 def mean_joint(joints: list[SparseJoint]) -> SparseJoint:
     """round_preserving_row_totals(np.mean(joints, axis=0)) of integer joints: the sum of
     integers is exact in any order, then each cell is divided by the count, as np.mean does."""
+    from scipy import sparse
+
     total = joints[0].matrix.astype(np.int64)
     for joint in joints[1:]:
         total = total + joint.matrix

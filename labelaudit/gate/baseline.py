@@ -23,6 +23,8 @@ def row_keys(report, table=None) -> tuple[str, list[str]]:
     """('id', ids as strings) or ('hash', content hashes), one per report row; `table` is the
     .csv/.parquet labels table the report was audited from (None for .npy/.txt labels)."""
     cols = report.columns
+    if report.metadata.get("task") == "token":  # a row is a token: its sentence and position
+        return _token_keys(cols)
     if "id" in cols:
         return "id", [str(v) for v in cols["id"].tolist()]
     if table is not None:
@@ -31,6 +33,24 @@ def row_keys(report, table=None) -> tuple[str, list[str]]:
     else:
         given = cols["given_label"]
         content = [f"{row}:{label}" for row, label in enumerate(given.tolist())]
+    return "hash", [hashlib.sha256(c.encode("utf-8")).hexdigest()[:16] for c in content]
+
+
+def _token_keys(cols) -> tuple[str, list[str]]:
+    """'id#token' when sentences have ids; else a hash of the sentence's tags (and its words when
+    the labels carry them) with the token's position, so reordering sentences keeps the keys."""
+    position = cols["token"].tolist()
+    if "id" in cols:
+        return "id", [f"{s}#{t}" for s, t in zip(cols["id"].tolist(), position, strict=True)]
+    sentence = cols["sentence"]
+    starts = np.flatnonzero(np.r_[True, sentence[1:] != sentence[:-1]])
+    ends = np.r_[starts[1:], len(sentence)]
+    words = cols.get("sentence_tokens")
+    parts = [cols["given_label"]] if words is None else [cols["given_label"], words]
+    content = []
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        whole = json.dumps([p[a:b].tolist() for p in parts])
+        content += [f"{whole}#{t}" for t in range(b - a)]
     return "hash", [hashlib.sha256(c.encode("utf-8")).hexdigest()[:16] for c in content]
 
 

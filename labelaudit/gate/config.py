@@ -31,6 +31,7 @@ class GateConfig:
     pred_probs: list[Path] = field(default_factory=list)
     dynamics: Path | None = None
     dynamics_kind: str = "auto"
+    task: str = "auto"  # schema.GATE_TASKS
     label_column: str = "label"
     id_column: str | None = None
     class_names: list[str] | None = None
@@ -138,6 +139,7 @@ def load_config(path: Path) -> GateConfig:
         pred_probs=pred_probs,
         dynamics=dynamics,
         dynamics_kind=table.get("dynamics_kind", "auto"),
+        task=table.get("task", "auto"),
         label_column=table.get("label_column", "label"),
         id_column=table.get("id_column"),
         class_names=names,

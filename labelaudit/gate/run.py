@@ -59,6 +59,7 @@ def run_audit(config: GateConfig):
         pred_probs=tuple(config.pred_probs),
         dynamics=config.dynamics,
         dynamics_kind=config.dynamics_kind,
+        task=config.task,
         logits=config.logits,
         force=config.force,
         label_column=config.label_column,
@@ -97,7 +98,7 @@ def _as_config_keys(exc: ConfigError) -> str:
 def evaluate(config: GateConfig, *, update_baseline: bool = False) -> GateResult:
     """Audit, write the report for inspection, and check the limits against open issues."""
     report, labels = run_audit(config)
-    kind, keys = row_keys(report, labels.table)
+    kind, keys = row_keys(report, None if labels is None else labels.table)
     flagged = report.columns["is_label_issue"]
     current = [k for k, f in zip(keys, flagged, strict=True) if f]
     if update_baseline:

@@ -18,6 +18,9 @@ from labelaudit.confident.methods import FILTER_METHODS, RANK_METHODS
 from labelaudit.errors import ConfigError
 
 DYNAMICS_KINDS = ("auto", "probs", "logits")  # dynamics.source.KINDS, without importing NumPy
+# The tasks the gate audits: per-example labels ("auto", as `audit` decides) or NER-style tags
+# (one report row per token). A segmentation report has no per-example rows to accept.
+GATE_TASKS = ("auto", "token")
 
 
 def show(value: Any) -> str:
@@ -104,6 +107,7 @@ KEYS: dict[str, Rule] = {
     "dynamics_kind": Rule(
         f"one of {', '.join(map(show, DYNAMICS_KINDS))}", is_text, lambda v: v in DYNAMICS_KINDS
     ),
+    "task": Rule(f"one of {', '.join(map(show, GATE_TASKS))}", is_text, lambda v: v in GATE_TASKS),
     "label_column": COLUMN,
     "id_column": COLUMN,
     "class_names": Rule(

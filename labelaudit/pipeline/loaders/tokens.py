@@ -31,7 +31,8 @@ class TokenEvidence:
 def _tags(table, column: str, path: Path, names: list[str] | None):
     """Flat int64 tags and per-sentence lengths from a list<int> or list<string> column."""
     import pyarrow as pa
-    import pyarrow.compute as pc
+
+    from labelaudit.io.arrow import from_arrow
 
     if column not in table.column_names:
         raise InvalidInputError(
@@ -46,7 +47,7 @@ def _tags(table, column: str, path: Path, names: list[str] | None):
     if lists.null_count:
         row = int(np.flatnonzero(np.asarray(lists.is_null()))[0])
         raise InvalidInputError(f"{path}: row {row} of column {column!r} has no tag list.")
-    lengths = np.asarray(pc.list_value_length(lists), dtype=np.int64)
+    lengths = np.diff(from_arrow(lists.offsets)).astype(np.int64)
     values = lists.flatten()
     if values.null_count:
         at = int(np.flatnonzero(np.asarray(values.is_null()))[0])
@@ -68,7 +69,7 @@ def _tags(table, column: str, path: Path, names: list[str] | None):
 
     # The label reader's own decoding: integer-like strings are indices, names are stripped and
     # sorted as it sorts them ("2" before "10"), unknown names get its did-you-mean sentence.
-    raw = np.asarray(values.to_numpy(zero_copy_only=False))
+    raw = from_arrow(values)
     flat, names = to_class_indices(raw, path, names, where)
     return flat, lengths, names
 
@@ -109,6 +110,7 @@ def _probabilities(value, lengths: np.ndarray, in_memory: bool) -> tuple[np.ndar
 def load(request, engine, observer) -> TokenEvidence:
     import pyarrow.parquet as pq
 
+    from labelaudit.io.labels import check_given_names, check_inferred_names
     from labelaudit.pipeline.loaders.labels import class_names
 
     del engine
@@ -119,11 +121,14 @@ def load(request, engine, observer) -> TokenEvidence:
         )
     with observer.stage("Reading sentences and token probabilities"):
         try:
-            table = pq.read_table(path)
+            table = pq.ParquetFile(path).read()  # not read_table: pyarrow.dataset imports pandas
         except Exception as exc:  # pyarrow raises several types for a foreign file
             raise InvalidInputError(f"{path}: not a readable Parquet file ({exc}).") from exc
         labels, lengths, names = _tags(table, request.label_column, path, class_names(request))
         probs, source = _probabilities(request.pred_probs[0], lengths, request.in_memory)
+    k = probs.shape[1]
+    check_given_names(names, request.class_names, k, source, "columns (tags)")
+    check_inferred_names(names, request.class_names, k, path, source)
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     if len(probs) != offsets[-1]:
         first = int(np.searchsorted(offsets[1:], len(probs), side="right"))
