@@ -242,7 +242,6 @@ def test_decision_record_is_json_and_names_its_evidence():
         "expected_f1",
         "separation_ashman_d",
         "crossing_self_confidence",
-        "num_prune_by_noise_rate",
         "num_candidates_predicted_neq_given",
         "calibrated_off_diagonal",
         "mixture",

@@ -70,10 +70,12 @@ def _run(
     speed.on_backend(speed.synthetic(2, 2)[1], backend)  # an unusable backend fails up front
     machine["labelaudit backend"] = f"{backend} ({speed.backend_device(backend)})"
     rows, e2e_rows, startup = _measure(grid, e2e_grid if end_to_end else [], repeat, backend)
+    rules = _measure_rules(grid, repeat) if backend == "numpy" else []
     if json_output:
         data = {
             "machine": machine,
             "library": [r.as_dict() for r in rows],
+            "default_rule": [r.as_dict() for r in rules],
             "end_to_end": [r.as_dict() for r in e2e_rows],
             "startup": None
             if startup is None
@@ -83,6 +85,8 @@ def _run(
         return
     console.out.print("Machine: " + ", ".join(f"{k} {v}" for k, v in machine.items()))
     _print_library(rows)
+    if rules:
+        _print_rules(rules)
     if e2e_rows:
         _print_end_to_end(e2e_rows, startup)
 
@@ -105,6 +109,38 @@ def _measure(grid, e2e_grid, repeat: int, backend: str):
         if e2e_grid:
             startup = e2e.startup_seconds()
     return rows, e2e_rows, startup
+
+
+def _measure_rules(grid, repeat: int):
+    """What the adaptive default adds to `labelaudit.audit` at each size (NumPy only)."""
+    from labelaudit.bench import speed
+
+    rows = []
+    with console.err.status("Benchmarking the default rule") as status:
+        for n, k in grid:
+            status.update(f"Default rule: {n:,}×{k:,}")
+            rows.append(speed.measure_rule(n, k, repeat=max(repeat, 5)))
+    return rows
+
+
+def _print_rules(rows) -> None:
+    table = Table(
+        title="labelaudit.audit: the adaptive default against filter_by=prune_by_noise_rate, "
+        "median s of interleaved runs",
+        title_justify="left",
+    )
+    for col in ("N×K", "default", "explicit", "rule adds", "flagged", "cleanlab flags"):
+        table.add_column(col, justify="left" if col == "N×K" else "right")
+    for r in rows:
+        table.add_row(
+            f"{r.n:,}×{r.k:,}",
+            f"{r.default_s:.4f}",
+            f"{r.explicit_s:.4f}",
+            f"{r.overhead:+.1%}",
+            f"{r.default_flagged:,}",
+            f"{r.explicit_flagged:,}",
+        )
+    console.out.print(table)
 
 
 def _print_library(rows) -> None:

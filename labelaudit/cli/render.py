@@ -97,7 +97,7 @@ def default_rule_line(rule: dict[str, Any]) -> str:
     return (
         f"Default rule: error posterior, expected-F1 cut ({ev['expected_errors']:,.0f} expected "
         f"wrong labels; {mixture}); {rule['num_flagged']:,} flagged "
-        f"(prune_by_noise_rate {ev['num_prune_by_noise_rate']:,}, "
+        f"(cleanlab estimates {ev['calibrated_off_diagonal']:,}, "
         f"predicted≠given {ev['num_candidates_predicted_neq_given']:,})"
     )
 

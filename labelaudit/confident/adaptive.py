@@ -34,6 +34,8 @@ reads arrays the confident-learning analysis already holds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 # Laplace's rule of succession: one pseudo-example in every (given, true) cell of the confident
@@ -151,7 +153,17 @@ def error_posterior(
     the cells the confident joint saw are read (a gather of Σ_i nnz(T̂[y_i]) values, in row
     order), and a dense joint falls back to one blocked pass over pred_probs with the same
     formula. self_confidence (N,) = P[i, y_i] when already computed."""
-    from labelaudit.confident._blocks import for_each, gather, row_blocks
+    return posterior_and_suggestion(labels, pred_probs, joint, self_confidence)[0]
+
+
+def posterior_and_suggestion(
+    labels: np.ndarray, pred_probs, joint: np.ndarray, self_confidence: np.ndarray | None = None
+) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
+    """(q (N,), suggest): error_posterior, and `suggest(rows)`, which gives for those rows the
+    noise-posterior suggestion argmax_{j != y} P[i, j]·T̂[y, j] (ties: the lowest j; −1 where no
+    such product is positive) from the values the posterior already read: what
+    `noise_posterior_suggestion` computes for a row, without a second read of pred_probs."""
+    from labelaudit.confident._blocks import gather
 
     labels = np.asarray(labels, dtype=np.int64)
     n, k = len(labels), joint.shape[0]
@@ -165,59 +177,116 @@ def error_posterior(
     own = sc * (diagonal[labels] * inverse[labels])
     off = given != true  # the own cell is `own`; gather only the others
     given, true = given[off], true[off]
-    weights = counts[off] * inverse[true]
+    # counts / column, not counts · (1 / column): the same float64 products as the noise matrix
+    # of noise_posterior_suggestion, so the suggestion is the same class.
+    weights = counts[off] / columns[true]
     nnz = np.bincount(given, minlength=k)
     per_row = nnz[labels]
     total = int(per_row.sum())
-    seen = own.copy()
     fast = isinstance(pred_probs, np.ndarray) and pred_probs.flags.c_contiguous
     sparse_joint = not isinstance(joint, np.ndarray)  # never build K×K for a SparseJoint
-    if total and (sparse_joint or (fast and total <= n * k // 4)):
-        class_start = np.cumsum(nnz) - nnz
-        row_start = np.cumsum(per_row) - per_row
-        # The t-th gathered value of row i is cell class_start[y_i] + t.
-        cell = np.arange(total, dtype=np.int64) + np.repeat(
-            class_start[labels] - row_start, per_row
+    if not total:
+        seen, suggestion = own.copy(), _no_suggestion
+    elif sparse_joint or (fast and total <= n * k // 4):
+        seen, suggestion = _gathered_cells(
+            labels, pred_probs, own, (true, weights, nnz, per_row), fast
         )
-        if fast:
-            # In row blocks, so a memory-mapped input is read (and its pages released, see
-            # io/stream.py) block by block rather than in one scattered take over the file.
-            flat = np.repeat(np.arange(n, dtype=np.int64) * k, per_row) + true[cell]
-            values = np.empty(total)
-            ends = np.append(row_start, total)
-
-            def take(part: slice) -> None:
-                lo, hi = ends[part.start], ends[part.stop]
-                if hi > lo:
-                    block = pred_probs[part].reshape(-1)
-                    values[lo:hi] = block.take(flat[lo:hi] - part.start * k)
-
-            for_each(take, row_blocks(n, k))
-        else:
-            rows = np.repeat(np.arange(n, dtype=np.int64), per_row)
-            values = np.asarray(gather(pred_probs, rows, true[cell]), dtype=np.float64)
-        values = values * weights[cell]
-        has = per_row > 0
-        seen[has] += np.add.reduceat(values, row_start[has])
-    elif total:
-        observed = np.zeros((k, k))
-        observed[given, true] = weights
-
-        def block(part: slice) -> None:
-            block_probs = np.asarray(pred_probs[part], dtype=np.float64)
-            seen[part] += np.einsum("ij,ij->i", block_probs, observed[labels[part]])
-
-        for_each(block, row_blocks(n, k))
+    else:
+        seen, suggestion = _dense_cells(labels, pred_probs, own, (given, true, weights), k)
     evidence = (1.0 - eps) * seen + eps / k
-    return np.clip(1.0 - ((1.0 - eps) * own + eps / k * sc) / evidence, 0.0, 1.0)
+    q = np.clip(1.0 - ((1.0 - eps) * own + eps / k * sc) / evidence, 0.0, 1.0)
+    return q, suggestion
+
+
+def _gathered_cells(labels, pred_probs, own, cells, fast: bool):
+    """own + Σ over the off-diagonal cells of T̂[y_i] of P[i, j]·T̂[y_i, j], and each row's best
+    such cell, from a gather of just those entries of pred_probs."""
+    from labelaudit.confident._blocks import for_each, gather, row_blocks
+
+    true, weights, nnz, per_row = cells
+    n, k = len(labels), len(nnz)
+    total = int(per_row.sum())
+    class_start = np.cumsum(nnz) - nnz
+    row_start = np.cumsum(per_row) - per_row
+    # The t-th gathered value of row i is cell class_start[y_i] + t.
+    cell = np.arange(total, dtype=np.int64) + np.repeat(class_start[labels] - row_start, per_row)
+    if fast:
+        # In row blocks, so a memory-mapped input is read (and its pages released, see
+        # io/stream.py) block by block rather than in one scattered take over the file.
+        flat = np.repeat(np.arange(n, dtype=np.int64) * k, per_row) + true[cell]
+        values = np.empty(total)
+        ends = np.append(row_start, total)
+
+        def take(part: slice) -> None:
+            lo, hi = ends[part.start], ends[part.stop]
+            if hi > lo:
+                block = pred_probs[part].reshape(-1)
+                values[lo:hi] = block.take(flat[lo:hi] - part.start * k)
+
+        for_each(take, row_blocks(n, k))
+    else:
+        rows = np.repeat(np.arange(n, dtype=np.int64), per_row)
+        values = np.asarray(gather(pred_probs, rows, true[cell]), dtype=np.float64)
+    values *= weights[cell]
+    has = np.flatnonzero(per_row > 0)
+    seen = own.copy()
+    seen[has] += np.add.reduceat(values, row_start[has])
+
+    def suggest(rows: np.ndarray) -> np.ndarray:
+        """The best off-diagonal cell of each of `rows`, or −1 (asked for flagged rows only)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.full(len(rows), -1, dtype=np.int64)
+        sizes = per_row[rows]
+        some = sizes > 0
+        rows, sizes = rows[some], sizes[some]
+        if not len(rows):
+            return out
+        starts = np.cumsum(sizes) - sizes
+        picked = np.arange(int(sizes.sum())) + np.repeat(row_start[rows] - starts, sizes)
+        part = values[picked]
+        best = np.maximum.reduceat(part, starts)
+        # The first position in each row's run that holds its maximum: cells run in ascending j.
+        at_max = part == np.repeat(best, sizes)
+        first = -np.maximum.reduceat(np.where(at_max, -np.arange(len(part)), -len(part)), starts)
+        out[some] = np.where(best > 0, true[cell[picked[first]]], -1)
+        return out
+
+    return seen, suggest
+
+
+def _dense_cells(labels, pred_probs, own, cells, k: int):
+    """_gathered_cells by one blocked pass over pred_probs, for a joint whose rows are dense."""
+    from labelaudit.confident._blocks import for_each, row_blocks
+
+    given, true, weights = cells
+    n = len(labels)
+    observed = np.zeros((k, k))
+    observed[given, true] = weights
+    seen = own.copy()
+    suggestion = np.full(n, -1, dtype=np.int64)
+
+    def block(part: slice) -> None:
+        products = np.asarray(pred_probs[part], dtype=np.float64) * observed[labels[part]]
+        seen[part] += products.sum(axis=1)
+        choice = products.argmax(axis=1)
+        positive = products[np.arange(len(choice)), choice] > 0
+        suggestion[part] = np.where(positive, choice, -1)
+
+    for_each(block, row_blocks(n, k))
+    return seen, lambda rows: suggestion[np.asarray(rows, dtype=np.int64)]
+
+
+def _no_suggestion(rows: np.ndarray) -> np.ndarray:
+    return np.full(len(rows), -1, dtype=np.int64)
 
 
 def _nonzero_cells(joint) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(given, true, count) of the joint's nonzero cells in row-major order, and its diagonal,
     for a dense K×K array or a sparse_joint.SparseJoint alike."""
     if isinstance(joint, np.ndarray):
-        given, true = np.nonzero(joint)
-        return given, true, joint[given, true].astype(np.float64), np.diagonal(joint)
+        cells = np.flatnonzero(joint)  # row-major, and twice as fast as np.nonzero's 2-D walk
+        given, true = np.divmod(cells, joint.shape[1])
+        return given, true, joint.reshape(-1)[cells].astype(np.float64), np.diagonal(joint)
     given, true, counts = joint.cells()
     keep = counts != 0
     return given[keep], true[keep], counts[keep].astype(np.float64), joint.diagonal()
@@ -280,15 +349,13 @@ def adaptive_mask(
     labels: np.ndarray,
     self_confidence: np.ndarray,
     candidates: np.ndarray,
-    cleanlab_mask: np.ndarray,
     joint: np.ndarray,
     posterior: np.ndarray,
 ) -> tuple[np.ndarray, dict]:
     """The adaptive issue mask (N,) and a JSON-able decision record.
 
     labels (N,), self_confidence (N,) = P[i, y_i], candidates (N,) bool: the rows any cleanlab
-    counting method may flag (argmax != label within 1e-6), cleanlab_mask (N,): cleanlab's
-    prune_by_noise_rate set (recorded for comparison), joint: the calibrated confident joint
+    counting method may flag (argmax != label within 1e-6), joint: the calibrated confident joint
     (K×K), posterior (N,): each example's error posterior q (error_posterior, or the
     members' posteriors combined by combine_posteriors for an ensemble).
     """
@@ -320,7 +387,7 @@ def adaptive_mask(
             "expected_precision": round(flagged_q / max(int(mask.sum()), 1), 4),
             "expected_recall": round(flagged_q / expected_errors, 4) if expected_errors else 0.0,
             "num_candidates_predicted_neq_given": int(candidates.sum()),
-            "num_prune_by_noise_rate": int(cleanlab_mask.sum()),
+            # cleanlab's own estimate of the number of label issues (count.num_label_issues).
             "calibrated_off_diagonal": int(n - joint.trace()),  # ndarray or SparseJoint
             "mixture": {key: [round(float(v), 6) for v in vals] for key, vals in mix.items()},
             "separation_ashman_d": round(d, 4),

@@ -7,7 +7,12 @@ from typing import ClassVar
 import numpy as np
 
 from labelaudit.confident._blocks import row_blocks
-from labelaudit.confident.adaptive import adaptive_mask, combine_posteriors, error_posterior
+from labelaudit.confident.adaptive import (
+    adaptive_mask,
+    combine_posteriors,
+    error_posterior,
+    posterior_and_suggestion,
+)
 from labelaudit.confident.ensemble import mean_of_joints, member_joints
 from labelaudit.confident.filter import ConfidentAnalysis, issue_mask
 from labelaudit.confident.latent import estimate_latent
@@ -176,19 +181,14 @@ class ConfidentLearning:
             joint, ensemble_evidence = ensemble_joint(labels, self.members, calibrated, joints)
         else:
             joint = calibrated if self.calibrate else analysis.raw_joint()
-        mask = issue_mask(
-            analysis,
-            filter_by=self.filter_by,
-            frac_noise=self.frac_noise,
-            num_to_remove_per_class=self.num_to_remove_per_class,
-            min_examples_per_class=self.min_examples_per_class,
-            confident_joint=joint if self.filter_by in PRUNING_METHODS else None,
-        )
-        rule = None
+        rule = fused = None
         if self.adaptive:
+            # The rule replaces cleanlab's pruning, so no prune_by_noise_rate pass runs here.
             candidates = (analysis.stats.argmax != labels) & ~analysis.given_is_argmax()
-            if joints is None:
-                posterior = error_posterior(labels, pred_probs, joint)
+            if joints is None:  # one model: the suggestions come from the posterior's own gather
+                posterior, fused = posterior_and_suggestion(
+                    labels, pred_probs, joint, analysis.self_confidence
+                )
             else:
                 posterior = combine_posteriors(
                     [
@@ -197,12 +197,21 @@ class ConfidentLearning:
                     ]
                 )
             mask, rule = adaptive_mask(
-                labels, analysis.self_confidence, candidates, mask, calibrated, posterior
+                labels, analysis.self_confidence, candidates, calibrated, posterior
             )
             rule["joint"] = "pred_probs"
             if ensemble_evidence is not None:
                 rule["joint"] = ensemble_evidence["joint"]
                 rule["evidence"]["ensemble"] = ensemble_evidence
+        else:
+            mask = issue_mask(
+                analysis,
+                filter_by=self.filter_by,
+                frac_noise=self.frac_noise,
+                num_to_remove_per_class=self.num_to_remove_per_class,
+                min_examples_per_class=self.min_examples_per_class,
+                confident_joint=joint if self.filter_by in PRUNING_METHODS else None,
+            )
         raw_scores = scores_for(labels, pred_probs, self.rank_by)  # P's dtype, as cleanlab's
         flagged = np.flatnonzero(mask)
         # Scores depend on their own row only, so the flagged rows' scores are these very
@@ -213,7 +222,12 @@ class ConfidentLearning:
         else:
             _, noise_matrix, _ = estimate_latent(calibrated, labels)  # cleanlab's defaults
         suggested = analysis.stats.argmax.astype(np.int64)
-        if self.suggestion == "noise_posterior":
+        if self.suggestion == "noise_posterior" and fused is not None:
+            # Flagged rows are candidates (argmax != label), so where no flip has evidence the
+            # model's best other class is its argmax, as noise_posterior_suggestion falls back.
+            best = fused(flagged)
+            suggested[flagged] = np.where(best >= 0, best, suggested[flagged])
+        elif self.suggestion == "noise_posterior":
             suggested[flagged] = noise_posterior_suggestion(
                 labels[flagged], _Rows(pred_probs, flagged), joint
             )
