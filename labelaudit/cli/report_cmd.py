@@ -58,7 +58,7 @@ PixelMask = Annotated[
         metavar="PIXELS.npy",
         dir_okay=False,
         help="Segmentation: the audit's --pixel-mask-out file, drawn over each flagged image "
-        "(needs Pillow: pip install 'labelaudit[images]').",
+        "(needs Pillow: pip install 'labelaudit\\[images]').",
         show_default=False,
     ),
 ]
@@ -100,7 +100,7 @@ def report_command(
 
         labelaudit report report.parquet --html review.html --dataset data.csv
 
-        labelaudit report seg.parquet --html seg.html --pixel-mask pixels.npy --masks masks.npy --image-root images/
+        labelaudit report seg.parquet --html seg.html --pixel-mask pixels.npy --image-root img
     """
     with console.handled(debug=debug, quiet=quiet):
         if html_out is None:
