@@ -121,6 +121,22 @@ def test_segmentation_page_caps_images_and_says_so(seg, tmp_path):
     assert set(images_of(body)) == {"flagged pixels"}  # no masks, no images: the overlay alone
 
 
+def test_an_only_flagged_report_gets_the_same_figures(seg, tmp_path):
+    root, *_ = seg
+    res = run_cli(
+        "audit", "--task", "segmentation", "--labels", root / "masks.npy", "--pred-probs",
+        root / "probs.npy", "--out", tmp_path / "flagged.parquet", "--only-flagged", "-q",
+    )  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    pages = []
+    for report in (root / "r.parquet", tmp_path / "flagged.parquet"):
+        out = tmp_path / f"{report.stem}.html"
+        assert run_cli("report", report, "--html", out, "--pixel-mask", root / "pixels.npy",
+                       "--masks", root / "masks.npy").exit_code == 0  # fmt: skip
+        pages.append(FIGURE.findall(out.read_text()))
+    assert pages[0] == pages[1] and len(pages[0]) >= 3
+
+
 def refused(res, out, message: str) -> None:
     assert res.exit_code == 2, res.stdout + res.stderr
     assert message in res.stderr and "Traceback" not in res.stderr
@@ -139,6 +155,8 @@ def test_segmentation_page_refuses_files_that_are_not_the_audits(seg, tmp_path):
     first = int(report.columns["row"][report.issue_order()[0]])
     (tmp_path / "img").mkdir()
     Image.fromarray(photos[first][:-2]).save(tmp_path / "img" / f"{first}.png")
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / f"{first}.png").write_bytes(b"not a png")
     n, h, w = given.shape
     cases = [
         ((), "the segmentation page needs --pixel-mask PIXELS.npy"),
@@ -158,6 +176,8 @@ def test_segmentation_page_refuses_files_that_are_not_the_audits(seg, tmp_path):
         (("--masks", root / "probs.npy"), f"holds {n}×4×{h}×{w} but the report"),
         (("--masks", tmp_path / "relabelled.npy"), "pass this audit's --labels masks."),
         (("--image-root", tmp_path / "img"), f"is {w}×{h - 2} pixels but the masks are {w}×{h}"),
+        (("--image-root", tmp_path / "junk"), "not an image Pillow can read"),
+        (("--image-root", tmp_path / "none"), "none: not a directory."),
         (("--dataset", root / "r.parquet"), "--dataset: only for classification reports"),
     ]
     for args, message in cases:

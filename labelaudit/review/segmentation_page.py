@@ -175,17 +175,19 @@ def _photo_uri(image, path: Path, h: int, w: int) -> str:
     """The image file as a data URI (its own bytes when a browser shows them, else as PNG)."""
     try:
         with image.open(path) as im:
-            size, fmt = im.size, im.format
-            if size == (w, h) and (fmt not in EMBED_AS_IS or path.stat().st_size > MAX_EMBED_BYTES):
-                return _png_uri(im.convert("RGBA" if "A" in im.getbands() else "RGB"))
-    except (OSError, ValueError) as exc:  # PIL.UnidentifiedImageError is an OSError
+            if im.size != (w, h):
+                raise InvalidInputError(
+                    f"{path} is {im.size[0]}×{im.size[1]} pixels but the masks are {w}×{h}; "
+                    "--image-root must hold the audited images."
+                )
+            if im.format in EMBED_AS_IS and path.stat().st_size <= MAX_EMBED_BYTES:
+                return data_uri(path.read_bytes(), EMBED_AS_IS[im.format])
+            return _png_uri(im.convert("RGBA" if "A" in im.getbands() else "RGB"))
+    except InvalidInputError:
+        raise
+    except (OSError, ValueError, image.DecompressionBombError) as exc:
+        # PIL.UnidentifiedImageError is an OSError; a decompression bomb is refused, not drawn
         raise InvalidInputError(f"{path}: not an image Pillow can read ({exc}).") from None
-    if size != (w, h):
-        raise InvalidInputError(
-            f"{path} is {size[0]}×{size[1]} pixels but the masks are {w}×{h}; "
-            "--image-root must hold the audited images."
-        )
-    return data_uri(path.read_bytes(), EMBED_AS_IS[fmt])
 
 
 def _png_uri(im) -> str:
