@@ -182,7 +182,7 @@ def test_export_and_diff_take_segmentation_reports_and_apply_refuses(audited, tm
     np.save(tmp_path / "masks.npy", given)
     for args, fragment in (
         (("apply", report, "--labels", tmp_path / "masks.npy", "--dry-run"), "apply works on"),
-        (("report", report, "--html", tmp_path / "p.html"), "the review page works on"),
+        (("report", report, "--html", tmp_path / "p.html"), "page needs --pixel-mask"),
     ):
         res = run_cli(*args)
         assert res.exit_code == 2 and fragment in res.stderr and "segmentation" in res.stderr

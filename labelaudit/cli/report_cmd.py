@@ -38,12 +38,38 @@ ImageRoot = Annotated[
         metavar="DIR",
         file_okay=False,
         help="Embed images only from DIR or below (relative paths are read from DIR); "
-        "images named outside it are listed as not embedded.",
+        "images named outside it are listed as not embedded. Segmentation reports: image ROW "
+        "is DIR/ROW.png (.jpg, .webp, ...; DIR/ID.png when the report has ids).",
         show_default="the folder of the --dataset file",
     ),
 ]
 MaxRows = Annotated[
-    int, typer.Option(min=1, help="Most flagged rows in the HTML table (worst first).")
+    int | None,
+    typer.Option(
+        min=1,
+        help="Most flagged rows in the HTML table, images of a segmentation page or sentences "
+        "of a token page (worst first); the page says when it shows fewer.",
+        show_default="5000 rows, 100 images, 500 sentences",
+    ),
+]
+PixelMask = Annotated[
+    Path | None,
+    typer.Option(
+        metavar="PIXELS.npy",
+        dir_okay=False,
+        help="Segmentation: the audit's --pixel-mask-out file, drawn over each flagged image "
+        "(needs Pillow: pip install 'labelaudit\\[images]').",
+        show_default=False,
+    ),
+]
+Masks = Annotated[
+    Path | None,
+    typer.Option(
+        metavar="MASKS.npy",
+        dir_okay=False,
+        help="Segmentation: the audit's --labels masks, drawn in colour beside each image.",
+        show_default=False,
+    ),
 ]
 
 
@@ -55,7 +81,9 @@ def report_command(
     image_column: ImageColumn = None,
     text_column: TextColumn = None,
     image_root: ImageRoot = None,
-    max_rows: MaxRows = 5000,
+    max_rows: MaxRows = None,
+    pixel_mask: PixelMask = None,
+    masks: Masks = None,
     json_output: Json = False,
     quiet: Quiet = False,
     debug: Debug = False,
@@ -64,11 +92,15 @@ def report_command(
 
     The page holds the summary, the estimated noise matrix as a heatmap, flags per class,
     label_quality histograms, and a sortable, filterable table of the flagged rows with image
-    thumbnails or text when --dataset has them.
+    thumbnails or text when --dataset has them. A segmentation report's page shows each flagged
+    image with its given mask and the flagged pixels of --pixel-mask over both; a token report's
+    page shows each flagged sentence with its suspect tokens and their given and suggested tags.
 
-    Example:
+    Examples:
 
         labelaudit report report.parquet --html review.html --dataset data.csv
+
+        labelaudit report seg.parquet --html seg.html --pixel-mask pixels.npy --image-root img
     """
     with console.handled(debug=debug, quiet=quiet):
         if html_out is None:
@@ -93,8 +125,13 @@ def report_command(
                 text_column=text_column,
                 image_root=image_root,
                 max_rows=max_rows,
+                pixel_mask=pixel_mask,
+                masks=masks,
             )
         if not quiet:
+            unit = {"segmentation": "images", "token": "tokens"}.get(
+                loaded.metadata.get("task"), "rows"
+            )
             console.out.print(
-                f"Review page: [bold]{html_out}[/] ({loaded.num_issues:,} flagged rows)"
+                f"Review page: [bold]{html_out}[/] ({loaded.num_issues:,} flagged {unit})"
             )

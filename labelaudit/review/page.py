@@ -8,6 +8,7 @@ from labelaudit.errors import InvalidInputError
 from labelaudit.report import Report
 
 PAGE_SUFFIXES = (".html", ".htm")
+DEFAULT_MAX_ROWS = 5000  # rows in the classification page's table
 
 
 def image_root_for(image_root: Path | None, dataset: Path | None) -> Path | None:
@@ -28,29 +29,52 @@ def write_review_page(
     image_column: str | None = None,
     text_column: str | None = None,
     image_root: Path | None = None,
-    max_rows: int = 5000,
+    max_rows: int | None = None,
+    pixel_mask: Path | None = None,
+    masks: Path | None = None,
 ) -> Report:
     """Write a self-contained review page for the report at report_path; the report read.
 
     Rows of --dataset are joined by the report's id column, else by position; images are embedded
     only from image_root (default: the dataset's folder) or below. Every check runs before the
-    page is rendered, and the page is written atomically through the output guard.
+    page is rendered, and the page is written atomically through the output guard. Segmentation
+    and token reports get their own pages (review/task_pages.py): pixel_mask and masks are the
+    segmentation audit's files, max_rows caps the images or sentences shown.
     """
-    from labelaudit.io.atomic import atomic_path
     from labelaudit.io.outputs import guard_output
     from labelaudit.review import html
     from labelaudit.review.dataset import align, read_dataset
 
     guard_output(
         out,
-        [report_path, dataset],
+        [report_path, dataset, pixel_mask, masks],
         option="--html",
         suffixes=PAGE_SUFFIXES,
         what="review pages are HTML files",
     )
     from labelaudit.review.actions import refuse_kind
+    from labelaudit.review.task_pages import refuse_pixel_options, render_task_page, task_of
 
     report = Report.read_parquet(report_path)
+    title = f"labelaudit review: {Path(report_path).name}"
+    if task_of(report) is not None:
+        _write(
+            out,
+            render_task_page(
+                report,
+                title=title,
+                pixel_mask=pixel_mask,
+                masks=masks,
+                image_root=image_root,
+                max_rows=max_rows,
+                dataset=dataset,
+                id_column=id_column,
+                image_column=image_column,
+                text_column=text_column,
+            ),
+        )
+        return report
+    refuse_pixel_options(report, pixel_mask=pixel_mask, masks=masks)
     refuse_kind(report, "the review page", ("single-label", "multi-label"))
     rows = None
     if dataset is not None:
@@ -68,9 +92,15 @@ def write_review_page(
         dataset_dir=image_root_for(image_root, dataset),
         image_column=image_column,
         text_column=text_column,
-        max_rows=max_rows,
-        title=f"labelaudit review: {Path(report_path).name}",
+        max_rows=max_rows or DEFAULT_MAX_ROWS,
+        title=title,
     )
+    _write(out, page)
+    return report
+
+
+def _write(out: Path, page: str) -> None:
+    from labelaudit.io.atomic import atomic_path
+
     with atomic_path(out) as tmp:
         tmp.write_text(page, encoding="utf-8")
-    return report
