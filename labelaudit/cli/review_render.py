@@ -19,6 +19,17 @@ def print_changes_json(changes) -> None:
     console.out.print_json(json.dumps(frame.to_dict(orient="records"), default=str))
 
 
+def print_decisions(changes, path) -> None:
+    """How many rows the decisions file accepted, kept and relabelled (nothing without one)."""
+    if changes.decisions is None:
+        return
+    counts = changes.decisions
+    console.out.print(
+        f"{escape(str(path))}: {counts['accept']:,} accepted, {counts['keep']:,} kept, "
+        f"{counts['relabel']:,} relabelled"
+    )
+
+
 def print_changes(changes, dry_run: bool) -> None:
     verb = "would change" if dry_run else "changes"
     console.out.print(f"[bold]{len(changes):,}[/] labels {verb}")
