@@ -99,6 +99,11 @@ def test_decided_rows_change_and_every_other_byte_stays(audited, tmp_path):
     assert res.exit_code == 0, res.stderr
     assert "--min-confidence is not used with --decisions" in res.stderr
     assert "1 accepted, 1 kept, 3 relabelled" in " ".join(res.stdout.split())
+    # p(new) is the suggestion's confidence only where the new class is the suggestion
+    shown = {
+        line.split()[1]: line.split()[-2] for line in res.stdout.splitlines() if "│ ex" in line
+    }
+    assert shown["10"] == shown["7"] == "–" and shown["3"] != "–"
     assert digest(tmp / "labels.csv") == before
     expected = given_labels()
     expected[[3, 10, 7]] = [0, 0, 2]
@@ -214,6 +219,10 @@ def test_a_wrong_header_or_suffix_is_refused(audited, tmp_path):
     other.write_text(HEADER)
     res = apply(tmp, other, out=tmp_path / "fixed.csv")
     assert res.exit_code == 2 and "Label Studio JSON export" in res.stderr
+    bad.write_text(HEADER + "3,ex3,1,accept,0\n")
+    before = digest(bad)
+    res = apply(tmp, bad, out=bad)  # the decisions are an input too
+    assert res.exit_code == 2 and "is also an input" in res.stderr and digest(bad) == before
     assert not (tmp_path / "fixed.csv").exists()
 
 

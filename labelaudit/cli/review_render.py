@@ -48,7 +48,9 @@ def print_changes(changes, dry_run: bool) -> None:
             escape(str(changes.old[i])),
             escape(str(changes.new[i])),
             f"{changes.label_quality[i]:.4f}",
-            f"{changes.suggestion_confidence[i]:.3f}",
+            "–"  # a reviewer's own class: the suggestion's confidence is not its probability
+            if changes.relabelled is not None and changes.relabelled[i]
+            else f"{changes.suggestion_confidence[i]:.3f}",
         ]
         table.add_row(*cells)
     console.out.print(table)

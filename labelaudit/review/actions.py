@@ -41,6 +41,8 @@ class Changes:
     suggestion_confidence: np.ndarray
     grade: list
     decisions: dict | None = None  # accept/keep/relabel counts when decisions chose the rows
+    relabelled: np.ndarray | None = None  # True where a decision chose another class than the
+    # suggestion (suggestion_confidence is then not the new label's probability)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -119,6 +121,7 @@ def plan_apply(
         suggestion_confidence=cols["suggestion_confidence"][rows],
         grade=[_plain(cols["grade"][r]) if "grade" in cols else None for r in rows],
         decisions=counts,
+        relabelled=None if decisions is None else new_index != cols["suggested_label"][rows],
     )
     return file, changes
 
