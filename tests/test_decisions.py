@@ -363,3 +363,15 @@ def test_malformed_label_studio_exports_are_refused(audited, tmp_path, payload, 
     separator = "" if sentence.startswith(":") else " "
     assert f"{export}{separator}{sentence}" in " ".join(res.stderr.split()), res.stderr
     assert not (tmp_path / "fixed.csv").exists() and not (tmp_path / "fixed.changes.csv").exists()
+
+
+def test_csv_fields_are_spliced_in_place(tmp_path):
+    from labelaudit.errors import InvalidInputError
+    from labelaudit.review.csv_splice import splice_csv
+
+    data = b'\xef\xbb\xbfid,label\r\n\r\na,"x ""y"""\r\nb,2\r\nc,"multi\nline",\r\nd,3'
+    path = tmp_path / "l.csv"
+    out = splice_csv(data, path, "label", {0: ('x "y"', "one, two"), 1: (2, 7), 3: (3, 4)})
+    assert out == b'\xef\xbb\xbfid,label\r\n\r\na,"one, two"\r\nb,7\r\nc,"multi\nline",\r\nd,4'
+    with pytest.raises(InvalidInputError, match="does not read as 5"):
+        splice_csv(data, path, "label", {1: (5, 7)})

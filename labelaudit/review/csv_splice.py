@@ -22,9 +22,12 @@ _NEEDS_QUOTES = (",", '"', "\r", "\n")
 def records(text: str) -> list[str]:
     """The CSV records of text, each with its line terminator: physical lines joined while a
     quoted field is open (an odd number of quote characters so far, as RFC 4180 escapes them)."""
+    lines = _LINE.findall(text)
+    if '"' not in text:  # no quoted field: every line is a record
+        return lines
     out: list[str] = []
     pending = ""
-    for line in _LINE.findall(text):
+    for line in lines:
         pending += line
         if pending.count('"') % 2 == 0:
             out.append(pending)
