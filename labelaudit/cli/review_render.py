@@ -19,6 +19,17 @@ def print_changes_json(changes) -> None:
     console.out.print_json(json.dumps(frame.to_dict(orient="records"), default=str))
 
 
+def print_decisions(changes, path) -> None:
+    """How many rows the decisions file accepted, kept and relabelled (nothing without one)."""
+    if changes.decisions is None:
+        return
+    counts = changes.decisions
+    console.out.print(
+        f"{escape(str(path))}: {counts['accept']:,} accepted, {counts['keep']:,} kept, "
+        f"{counts['relabel']:,} relabelled"
+    )
+
+
 def print_changes(changes, dry_run: bool) -> None:
     verb = "would change" if dry_run else "changes"
     console.out.print(f"[bold]{len(changes):,}[/] labels {verb}")
@@ -37,7 +48,9 @@ def print_changes(changes, dry_run: bool) -> None:
             escape(str(changes.old[i])),
             escape(str(changes.new[i])),
             f"{changes.label_quality[i]:.4f}",
-            f"{changes.suggestion_confidence[i]:.3f}",
+            "–"  # a reviewer's own class: the suggestion's confidence is not its probability
+            if changes.relabelled is not None and changes.relabelled[i]
+            else f"{changes.suggestion_confidence[i]:.3f}",
         ]
         table.add_row(*cells)
     console.out.print(table)

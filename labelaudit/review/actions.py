@@ -40,6 +40,9 @@ class Changes:
     label_quality: np.ndarray
     suggestion_confidence: np.ndarray
     grade: list
+    decisions: dict | None = None  # accept/keep/relabel counts when decisions chose the rows
+    relabelled: np.ndarray | None = None  # True where a decision chose another class than the
+    # suggestion (suggestion_confidence is then not the new label's probability)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -76,16 +79,67 @@ def select_changes(report: Report, min_confidence: float | None) -> np.ndarray:
     return order[chosen & differs]
 
 
-def plan_apply(report: Report, labels_path: Path, *, min_confidence=None, label_column="label"):
-    """Read LABELS as written, check it is what the report audited, and list the changes."""
-    from labelaudit.review.labels_file import LabelsFile
-    from labelaudit.review.token_labels_file import TokenLabelsFile
+def plan_apply(
+    report: Report,
+    labels_path: Path,
+    *,
+    min_confidence=None,
+    label_column="label",
+    decisions: Path | None = None,
+):
+    """Read LABELS as written, check it is what the report audited, and list the changes.
+
+    With decisions (a decisions.csv or a Label Studio JSON export), exactly the rows decided
+    accept or relabel change, to the decided class; min_confidence is not used.
+    """
+    from labelaudit.review.decisions import ReportRows, check_decisions_path
 
     refuse_partial(report, "apply")
     refuse_kind(report, "apply", ("single-label", "token"))
-
     if min_confidence is not None and not 0 <= min_confidence <= 1:
         raise InvalidInputError(f"--min-confidence must be in [0, 1], got {min_confidence}.")
+    if decisions is not None:
+        refuse_kind(report, "apply --decisions", ("single-label",))
+        suffix = check_decisions_path(decisions)
+    file = read_audited(report, labels_path, label_column)
+    cols = report.columns
+    counts = None
+    if decisions is None:
+        rows = select_changes(report, min_confidence)
+        new_index = cols["suggested_label"][rows]
+    else:
+        decided = read_decisions(decisions, suffix, ReportRows(report))
+        rows, new_index, counts = decided.rows, decided.new, decided.counts
+    names = report.metadata.get("class_names")
+    new_values = [file.encode(int(k), names) for k in new_index]
+    changes = Changes(
+        rows=rows,
+        ids=cols["id"][rows] if "id" in cols else None,
+        old=[_plain(file.values[r]) for r in rows],
+        new=[_plain(v) for v in new_values],
+        label_quality=cols["label_quality"][rows],
+        suggestion_confidence=cols["suggestion_confidence"][rows],
+        grade=[_plain(cols["grade"][r]) if "grade" in cols else None for r in rows],
+        decisions=counts,
+        relabelled=None if decisions is None else new_index != cols["suggested_label"][rows],
+    )
+    return file, changes
+
+
+def read_decisions(path: Path, suffix: str, rows):
+    """A decisions.csv or a Label Studio export (.json), checked against the report's rows."""
+    from labelaudit.review.decisions import collect, read_decisions_csv
+    from labelaudit.review.label_studio import read_export
+
+    decided = read_export(path, rows) if suffix == ".json" else read_decisions_csv(path, rows)
+    return collect(decided, rows)
+
+
+def read_audited(report: Report, labels_path: Path, label_column: str):
+    """The labels file as stored, refused unless it holds the labels the report audited."""
+    from labelaudit.review.labels_file import LabelsFile
+    from labelaudit.review.token_labels_file import TokenLabelsFile
+
     reader = TokenLabelsFile if report_kind(report) == "token" else LabelsFile
     file = reader.read(labels_path, label_column)
     cols = report.columns
@@ -106,21 +160,12 @@ def plan_apply(report: Report, labels_path: Path, *, min_confidence=None, label_
                 f"{_label_text(given_index[row], names)!r}; it is not the file this report "
                 "describes (or it changed since): re-run the audit."
             )
-    rows = select_changes(report, min_confidence)
-    new_values = [file.encode(int(cols["suggested_label"][r]), names) for r in rows]
-    changes = Changes(
-        rows=rows,
-        ids=cols["id"][rows] if "id" in cols else None,
-        old=[_plain(file.values[r]) for r in rows],
-        new=[_plain(v) for v in new_values],
-        label_quality=cols["label_quality"][rows],
-        suggestion_confidence=cols["suggestion_confidence"][rows],
-        grade=[_plain(cols["grade"][r]) if "grade" in cols else None for r in rows],
-    )
-    return file, changes
+    return file
 
 
-def guard_apply_outputs(out: Path, report_path: Path, labels_path: Path) -> None:
+def guard_apply_outputs(
+    out: Path, report_path: Path, labels_path: Path, decisions: Path | None = None
+) -> None:
     """The corrected labels keep the input's format, and neither they nor the change log is an
     input (checked through the one output guard before anything is read)."""
     from labelaudit.io.outputs import guard_output
@@ -130,7 +175,7 @@ def guard_apply_outputs(out: Path, report_path: Path, labels_path: Path) -> None
             f"--out {out}: write the corrected labels in the format of {labels_path} "
             f"({labels_path.suffix})."
         )
-    inputs = [report_path, labels_path]
+    inputs = [report_path, labels_path, decisions]
     guard_output(out, inputs, suffixes=None)
     guard_output(changelog_path(out), inputs, option="the change log", suffixes=None)
 

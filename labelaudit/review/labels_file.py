@@ -11,6 +11,7 @@ import numpy as np
 from labelaudit.errors import InvalidInputError
 from labelaudit.io.formats import LABEL_SUFFIXES, check_readable, read_npy, read_table
 from labelaudit.io.labels import read_text_labels
+from labelaudit.review.csv_splice import splice_csv
 
 
 class StoredLabels:
@@ -56,6 +57,8 @@ class LabelsFile(StoredLabels):
     values: np.ndarray  # object array of the stored values, in row order
     table: Any = None  # the whole table for .csv/.parquet (other columns are kept untouched)
     column: str | None = None
+    arrow: Any = None  # the pyarrow Table of a .parquet file, whose schema the rewrite keeps
+    changed: tuple = ()  # (row, new stored value) pairs, for the byte-preserving CSV rewrite
 
     @classmethod
     def read(cls, path: Path, label_column: str = "label") -> LabelsFile:
@@ -74,18 +77,19 @@ class LabelsFile(StoredLabels):
                 f"{path}: no column {label_column!r}; choose one with --label-column."
             )
         values = np.array(table[label_column].tolist(), dtype=object)
-        return cls(path, suffix, values, table=table, column=label_column)
+        arrow = None
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            arrow = pq.read_table(path)  # readable: read_table above opened it
+        return cls(path, suffix, values, table=table, column=label_column, arrow=arrow)
 
     def with_changes(self, rows: np.ndarray, new_values: list) -> LabelsFile:
         values = self.values.copy()
-        for row, value in zip(rows.tolist(), new_values, strict=True):
+        pairs = tuple(zip(rows.tolist(), new_values, strict=True))
+        for row, value in pairs:
             values[row] = value
-        table = None
-        if self.table is not None:
-            table = self.table.copy()
-            table[self.column] = values.tolist()
-            table[self.column] = table[self.column].astype(self.table[self.column].dtype)
-        return replace(self, values=values, table=table)
+        return replace(self, values=values, changed=self.changed + pairs)
 
     def write(self, target: Path) -> None:
         """Write to target (a temporary path: the caller renames it into place)."""
@@ -98,6 +102,20 @@ class LabelsFile(StoredLabels):
         elif self.suffix == ".txt":
             target.write_text("".join(f"{v}\n" for v in self.values), encoding="utf-8")
         elif self.suffix == ".csv":
-            self.table.to_csv(target, index=False)
+            # Only the label field of each changed row is rewritten: every other byte (quoting,
+            # number formats, line endings, a byte-order mark) is the input's.
+            data = self.path.read_bytes()
+            target.write_bytes(splice_csv(data, self.path, self.column, self._stored_changes()))
         else:
-            self.table.to_parquet(target, index=False)
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            index = self.arrow.column_names.index(self.column)
+            field = self.arrow.schema.field(index)
+            column = pa.array(self.values.tolist(), type=field.type)
+            pq.write_table(self.arrow.set_column(index, field, column), target)
+
+    def _stored_changes(self) -> dict[int, tuple]:
+        """Row -> (value as read, new value): what splice_csv checks and writes."""
+        original = np.array(self.table[self.column].tolist(), dtype=object)
+        return {row: (original[row], value) for row, value in self.changed}
