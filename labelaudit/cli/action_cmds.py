@@ -47,9 +47,9 @@ def export_command(
 def apply_command(
     report: ReportPath,
     labels: Annotated[
-        Path,
+        Path | None,
         typer.Option(metavar="PATH", help="The labels file that was audited.", show_default=False),
-    ],
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -71,6 +71,15 @@ def apply_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print what would change; write nothing.")
     ] = False,
+    annotations: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="PATH",
+            help="Instead of --labels, for a report of `audit --annotations`: the annotations "
+            "that were audited; writes their consensus labels (a `label` column, after the id).",
+            show_default=False,
+        ),
+    ] = None,
     json_output: Json = False,
     quiet: Quiet = False,
     debug: Debug = False,
@@ -84,12 +93,23 @@ def apply_command(
     Example:
 
         labelaudit apply report.parquet --labels labels.csv --out labels_fixed.csv --dry-run
+
+        labelaudit apply report.parquet --annotations annotators.csv --out consensus.csv
     """
     with console.handled(debug=debug, quiet=quiet):
         from labelaudit.errors import ConfigError
         from labelaudit.report import Report
         from labelaudit.review.actions import guard_apply_outputs, plan_apply, write_apply
 
+        if annotations is not None:
+            from labelaudit.cli.consensus_apply import apply_consensus
+
+            return apply_consensus(
+                report, annotations, out, labels=labels, min_confidence=min_confidence,
+                label_column=label_column, dry_run=dry_run, quiet=quiet or json_output,
+            )  # fmt: skip
+        if labels is None:
+            raise ConfigError("give --labels (the labels file that was audited).")
         if out is None and not dry_run:
             raise ConfigError("give --out for the corrected labels, or --dry-run.")
         if out is not None:

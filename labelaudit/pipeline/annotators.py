@@ -109,6 +109,7 @@ def _metadata(annotations, crowd, k: int, num_issues: int) -> dict:
         "inputs": [],
         "class_names": annotations.class_names,
         "annotations_hold_names": annotations.holds_names,
+        "annotations_id_column": annotations.id_column,
         "n": n,
         "k": k,
         "num_issues": num_issues,

@@ -63,6 +63,12 @@ def read_annotations(
         return f"row {rows[i]}, annotator {columns[cols[i]]!r}"
 
     codes, names = to_class_indices(values, path, class_names, where)
+    if class_names is None and names is not None:
+        raise InvalidInputError(
+            f"{path}: the annotations hold class names ({', '.join(map(repr, names[:3]))}"
+            f"{', …' if len(names) > 3 else ''}); pass --class-names with every class in the "
+            "column order of the probabilities."
+        )
     matrix = np.full(labelled.shape, np.nan)
     matrix[rows, cols] = codes
     holds_names = bool(text) and names is not None
