@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from labelaudit.cli import console
+from labelaudit.cli.consensus_apply import AnnotationsToApply, apply_consensus
 from labelaudit.cli.options import DatasetOption, Debug, IdColumn, Json, Quiet, ReportPath
 from labelaudit.cli.review_render import print_changes, print_changes_json
 
@@ -71,15 +72,7 @@ def apply_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print what would change; write nothing.")
     ] = False,
-    annotations: Annotated[
-        Path | None,
-        typer.Option(
-            metavar="PATH",
-            help="Instead of --labels, for a report of `audit --annotations`: the annotations "
-            "that were audited; writes their consensus labels (a `label` column, after the id).",
-            show_default=False,
-        ),
-    ] = None,
+    annotations: AnnotationsToApply = None,
     json_output: Json = False,
     quiet: Quiet = False,
     debug: Debug = False,
@@ -102,12 +95,7 @@ def apply_command(
         from labelaudit.review.actions import guard_apply_outputs, plan_apply, write_apply
 
         if annotations is not None:
-            from labelaudit.cli.consensus_apply import apply_consensus
-
-            return apply_consensus(
-                report, annotations, out, labels=labels, min_confidence=min_confidence,
-                label_column=label_column, dry_run=dry_run, quiet=quiet or json_output,
-            )  # fmt: skip
+            return apply_consensus(report, annotations, out, **_rest(locals()))
         if labels is None:
             raise ConfigError("give --labels (the labels file that was audited).")
         if out is None and not dry_run:
@@ -135,3 +123,9 @@ def apply_command(
                 f"Wrote [bold]{out}[/] ({len(changes):,} of {len(file):,} labels changed) and "
                 f"the change log {log}"
             )
+
+
+def _rest(options: dict) -> dict:
+    """apply's other options, which apply --annotations refuses or passes on."""
+    keys = ("labels", "min_confidence", "label_column", "dry_run")
+    return {**{k: options[k] for k in keys}, "quiet": options["quiet"] or options["json_output"]}

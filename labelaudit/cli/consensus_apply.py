@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from labelaudit.cli import console
+
+AnnotationsToApply = Annotated[
+    Path | None,
+    typer.Option(
+        "--annotations",
+        metavar="PATH",
+        help="Instead of --labels, for a report of `audit --annotations`: the annotations that "
+        "were audited; writes their consensus labels (a `label` column, after the id).",
+        show_default=False,
+    ),
+]
 
 
 def apply_consensus(
