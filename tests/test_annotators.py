@@ -178,13 +178,71 @@ def test_report_columns_are_cleanlabs_on_the_file_as_read_by_pandas(audited):
     names = [f"a{m}" for m in range(6)]
     _, _, posterior = cleanlab_answer(*CASES["single-row-annotator"], names)
     assert np.array_equal(cols["suggested_label"], posterior.argmax(axis=1))
-    # The stated rule: flagged where the posterior gives the consensus less than even odds,
-    # ranked by ascending quality.
-    assert np.array_equal(cols["is_label_issue"], cols["consensus_quality_score"] < 0.5)
+    # The stated rule: the error posterior by Bayes' rule, the top rows by it flagged, as many
+    # as maximise the expected F1.
+    q = brute_force_error_posterior(*CASES["single-row-annotator"], cols["consensus_label"])
+    np.testing.assert_allclose(cols["consensus_error_posterior"], q, rtol=0, atol=1e-12)
     order = report.issue_order()
     assert len(order) == report.num_issues > 0
-    assert np.all(np.diff(cols["label_quality"][order]) >= 0)
+    assert np.all(np.diff(q[order]) <= 0)
+    assert q[order].min() >= q[~cols["is_label_issue"]].max()
+    ranked = np.sort(q)[::-1]
+    expected_f1 = 2 * np.cumsum(ranked) / (np.arange(1, len(q) + 1) + q.sum())
+    assert len(order) == int(np.argmax(expected_f1)) + 1
     assert report.metadata["task"] == "multiannotator"
+
+
+def brute_force_error_posterior(labels, probs, consensus):
+    """1 − P(true = consensus | x, annotations), one row and one class at a time."""
+    n, k = probs.shape
+    labelled = ~np.isnan(labels)
+    accuracy = [
+        ((labels[:, m] == consensus)[labelled[:, m]].sum() + 1) / (labelled[:, m].sum() + 2)
+        for m in range(labels.shape[1])
+    ]
+    q = np.empty(n)
+    for i in range(n):
+        joint = np.array(
+            [
+                probs[i, c]
+                * np.prod(
+                    [
+                        accuracy[m] if labels[i, m] == c else (1 - accuracy[m]) / (k - 1)
+                        for m in np.flatnonzero(labelled[i])
+                    ]
+                )
+                for c in range(k)
+            ]
+        )
+        q[i] = 1 - joint[consensus[i]] / joint.sum()
+    return q
+
+
+@pytest.mark.parametrize(
+    ("n", "m", "k", "missing", "skill", "model"),
+    [(3000, 5, 4, 0.6, 0.75, 1.5), (3000, 3, 10, 0.3, 0.6, 2.5), (3000, 8, 3, 0.7, 0.7, 1.0)],
+)
+def test_flags_find_wrong_consensus_labels(n, m, k, missing, skill, model):
+    """On generated annotators the flags find wrong consensus labels (against the truth) better
+    than CROWDLAB's own score read as odds (quality < 0.5), and far better than confident
+    learning on the consensus against CROWDLAB's posterior, which flags almost nothing."""
+    from cleanlab.filter import find_label_issues
+
+    from labelaudit.multiannotator import consensus_error_posterior, flag_consensus
+
+    labels, probs, true = annotated(n, m, k, seed=7, missing=missing, skill=skill, model=model)
+    crowd = get_label_quality_multiannotator(labels, probs)
+    wrong = crowd.consensus_label != true
+    q = consensus_error_posterior(labels, probs, crowd.consensus_label)
+    flagged, _, expected = flag_consensus(q, crowd.consensus_quality_score)
+
+    def f1(mask):
+        return 2 * (mask & wrong).sum() / (mask.sum() + wrong.sum())
+
+    assert f1(flagged) >= 0.4
+    assert f1(flagged) > f1(crowd.consensus_quality_score < 0.5)
+    assert f1(flagged) > 2 * f1(find_label_issues(crowd.consensus_label, crowd.post_pred_probs))
+    assert 0.5 < expected / wrong.sum() < 2.5
 
 
 def test_leading_index_column_is_ignored(audited, tmp_path):

@@ -9,10 +9,18 @@ from labelaudit.multiannotator.crowdlab import (
     get_label_quality_multiannotator,
     posterior_pred_probs,
 )
+from labelaudit.multiannotator.flags import (
+    annotator_accuracy,
+    consensus_error_posterior,
+    flag_consensus,
+)
 
 __all__ = [
     "Crowdlab",
+    "annotator_accuracy",
     "check_annotations",
+    "consensus_error_posterior",
+    "flag_consensus",
     "get_label_quality_multiannotator",
     "posterior_pred_probs",
 ]

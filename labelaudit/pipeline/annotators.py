@@ -4,8 +4,9 @@ consensus_label, consensus_quality_score, annotator_agreement and num_annotation
 `multiannotator.get_label_quality_multiannotator` with its defaults. The usual columns follow
 from them, so export, diff, report and the page read the report as a single-label one:
 given_label is the consensus, label_quality its consensus_quality_score, suggested_label the
-class with the highest CROWDLAB posterior. The flag rule (FLAG_BELOW) is stated in
-docs/annotators.md.
+class with the highest CROWDLAB posterior. The flags are multiannotator/flags.py's: each
+consensus label's error posterior by Bayes' rule, cut where the expected F1 is highest
+(docs/annotators.md).
 """
 
 from __future__ import annotations
@@ -15,12 +16,7 @@ import numpy as np
 from labelaudit._version import __version__
 from labelaudit.report import SCHEMA_VERSION, Report, build_columns
 
-# A consensus label is flagged when CROWDLAB's posterior gives it less than even odds: another
-# class, or the other classes together, are then more likely than the consensus. (Confident
-# learning on the consensus against this posterior flags almost nothing: the best_quality
-# consensus is by construction the posterior's argmax but for a few rows.)
-FLAG_BELOW = 0.5
-RULE = "consensus_quality_score < 0.5"
+RULE = "expected-F1 cut on the consensus error posterior (docs/annotators.md)"
 
 
 def audit_annotations(annotations, probs, *, names_given: bool = False, observer=None) -> Report:
@@ -34,6 +30,7 @@ def audit_annotations(annotations, probs, *, names_given: bool = False, observer
         check_annotations,
         get_label_quality_multiannotator,
     )
+    from labelaudit.multiannotator.flags import consensus_error_posterior, flag_consensus
     from labelaudit.pipeline.observer import SILENT
 
     observer = observer or SILENT
@@ -52,14 +49,14 @@ def audit_annotations(annotations, probs, *, names_given: bool = False, observer
         crowd = get_label_quality_multiannotator(
             annotations.labels, P, annotators=annotations.annotators
         )
+        error = consensus_error_posterior(annotations.labels, P, crowd.consensus_label)
     quality = crowd.consensus_quality_score
-    flagged = quality < FLAG_BELOW
-    rows = np.flatnonzero(flagged)
+    flagged, ranking, expected_errors = flag_consensus(error, quality)
     result = DetectorResult(
         label_quality=quality,
         is_label_issue=flagged,
         suggested_label=crowd.post_pred_probs.argmax(axis=1).astype(np.int64),
-        ranking=rows[np.argsort(quality[rows], kind="stable")],
+        ranking=ranking,
     )
     columns = build_columns(
         crowd.consensus_label, crowd.post_pred_probs, result, class_names=names,
@@ -70,8 +67,11 @@ def audit_annotations(annotations, probs, *, names_given: bool = False, observer
         consensus_quality_score=quality,
         annotator_agreement=crowd.annotator_agreement,
         num_annotations=crowd.num_annotations,
+        consensus_error_posterior=error,
     )
-    return Report(columns, _metadata(annotations, crowd, probs.k, int(flagged.sum())))
+    metadata = _metadata(annotations, crowd, probs.k, int(flagged.sum()))
+    metadata["details"]["expected_wrong_consensus"] = expected_errors
+    return Report(columns, metadata)
 
 
 def annotator_rows(crowd) -> list[dict]:
