@@ -410,3 +410,19 @@ def test_apply_refuses_another_file_and_plain_labels(audited, tmp_path):
         tmp_path, "apply", out, "--labels", other, "--out", tmp_path / "c.csv", writes=("c.csv",)
     )
     assert "--annotations" in message
+
+
+def test_neither_labels_nor_annotations(audited, tmp_path):
+    _, _, probs, out, _, _ = audited
+    message = refused(tmp_path, "audit", "--pred-probs", probs, "--out", tmp_path / "out.parquet")
+    assert "--labels" in message and "--annotations" in message
+    message = refused(tmp_path, "apply", out, "--out", tmp_path / "c.csv", writes=("c.csv",))
+    assert "--annotations" in message
+
+
+def test_apply_dry_run_writes_nothing(audited, tmp_path):
+    _, annotations, _, out, _, _ = audited
+    res = run_cli("apply", out, "--annotations", annotations, "--dry-run")
+    assert res.exit_code == 0, res.stderr
+    assert "Would write 250 consensus labels" in res.stdout
+    assert list(tmp_path.iterdir()) == []

@@ -96,8 +96,7 @@ def apply_command(
 
         if annotations is not None:
             return apply_consensus(report, annotations, out, **_rest(locals()))
-        if labels is None:
-            raise ConfigError("give --labels (the labels file that was audited).")
+        _need(labels)
         if out is None and not dry_run:
             raise ConfigError("give --out for the corrected labels, or --dry-run.")
         if out is not None:
@@ -129,3 +128,13 @@ def _rest(options: dict) -> dict:
     """apply's other options, which apply --annotations refuses or passes on."""
     keys = ("labels", "min_confidence", "label_column", "dry_run")
     return {**{k: options[k] for k in keys}, "quiet": options["quiet"] or options["json_output"]}
+
+
+def _need(labels) -> None:
+    from labelaudit.errors import ConfigError
+
+    if labels is None:
+        raise ConfigError(
+            "give --labels (the labels file that was audited), or --annotations for a report of "
+            "`audit --annotations`."
+        )

@@ -53,10 +53,10 @@ def check(request: AuditRequest) -> Plan:
         raise ConfigError("--pixel-mask-out needs --task segmentation.")
     if request.annotations is not None or request.outputs.annotator_report is not None:
         return Plan("multiannotator", (), _check_annotations(request))
-    if request.task in ("segmentation", "token"):
-        return Plan(request.task, (), _check_per_part(request))
     if request.labels is None:
         raise ConfigError("give the labels (--labels), or several annotators' (--annotations).")
+    if request.task in ("segmentation", "token"):
+        return Plan(request.task, (), _check_per_part(request))
     detectors = tuple((name, registry.load(name)) for name in request.detector_names)
     task = _task(request, detectors)
     changed = changed_options(dict(request.options))
