@@ -71,6 +71,8 @@ def cases():
     labels = np.stack([np.r_[agree, np.zeros(10)], np.r_[agree, np.ones(10)]], axis=1)
     probs = np.r_[np.eye(2)[agree] * 0.8 + 0.1, np.full((10, 2), 0.5)]
     out["random-ties"] = (labels, probs)
+    labels, probs, _ = annotated(seed=8, missing=0.4)
+    out["float32"] = (labels, probs.astype(np.float32))  # cleanlab's arithmetic on float32 too
     # One annotator per row for most rows, an annotator who labels a single row (alone), and a
     # class (3 of K = 5) that no annotator ever uses.
     labels, probs, _ = annotated(250, 6, 5, seed=4, missing=0.85)
@@ -426,3 +428,18 @@ def test_apply_dry_run_writes_nothing(audited, tmp_path):
     assert res.exit_code == 0, res.stderr
     assert "Would write 250 consensus labels" in res.stdout
     assert list(tmp_path.iterdir()) == []
+
+
+def test_export_diff_and_page_read_the_report(audited, tmp_path):
+    _, _, _, out, _, _ = audited
+    flagged = tmp_path / "flagged.csv"
+    assert run_cli("export", out, "--out", flagged).exit_code == 0
+    exported = pd.read_csv(flagged)
+    report = Report.read_parquet(out)
+    assert exported["row"].tolist() == report.issue_order().tolist()
+    assert "consensus_quality_score" in exported.columns
+    res = run_cli("diff", out, out, "--json")
+    assert res.exit_code == 0 and '"newly_flagged": []' in res.stdout
+    page = tmp_path / "page.html"
+    assert run_cli("report", out, "--html", page).exit_code == 0
+    assert page.stat().st_size > 0
