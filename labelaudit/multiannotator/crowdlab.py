@@ -104,13 +104,18 @@ def check_annotations(
 
 
 def get_label_quality_multiannotator(
-    labels_multiannotator, pred_probs: np.ndarray, *, annotators: Sequence[str] | None = None
+    labels_multiannotator,
+    pred_probs: np.ndarray,
+    *,
+    annotators: Sequence[str] | None = None,
+    source: str = "labels_multiannotator",
 ) -> Crowdlab:
     """cleanlab's `multiannotator.get_label_quality_multiannotator(labels_multiannotator,
     pred_probs)` with its defaults, and the CROWDLAB posterior, as one Crowdlab.
 
     labels_multiannotator: a DataFrame with one column per annotator (its names are the
     annotators) or an N×M array, NaN where an annotator did not label; pred_probs: N×K.
+    annotators names the columns of an array, source the annotations in error messages.
     """
     import pandas as pd
     from cleanlab.multiannotator import get_label_quality_multiannotator as cleanlab_crowdlab
@@ -124,7 +129,7 @@ def get_label_quality_multiannotator(
         raise InvalidInputError(
             f"pred_probs must be N×K with the N={len(L)} rows of the annotations, got {P.shape}."
         )
-    check_annotations(L, P.shape[1], annotators=annotators)
+    check_annotations(L, P.shape[1], annotators=annotators, source=source)
     names = list(annotators) if annotators is not None else [str(m) for m in range(L.shape[1])]
     with _quiet_and_seeded():
         result = cleanlab_crowdlab(

@@ -26,10 +26,7 @@ def audit_annotations(annotations, probs, *, names_given: bool = False, observer
     from labelaudit.detectors.base import DetectorResult
     from labelaudit.errors import InvalidInputError
     from labelaudit.io.labels import check_given_names, check_inferred_names, check_same_rows
-    from labelaudit.multiannotator.crowdlab import (
-        check_annotations,
-        get_label_quality_multiannotator,
-    )
+    from labelaudit.multiannotator.crowdlab import get_label_quality_multiannotator
     from labelaudit.multiannotator.flags import consensus_error_posterior, flag_consensus
     from labelaudit.pipeline.observer import SILENT
 
@@ -39,15 +36,14 @@ def audit_annotations(annotations, probs, *, names_given: bool = False, observer
     spec = names if names_given else None
     check_given_names(names, spec, probs.k, source)
     check_inferred_names(names, spec, probs.k, path, source)
-    P = np.asarray(probs.matrix)
-    check_annotations(annotations.labels, probs.k, annotators=annotations.annotators, source=path)
     if probs.k < 2:
         raise InvalidInputError(f"{source} has {probs.k} class column; CROWDLAB needs two or more.")
+    P = np.asarray(probs.matrix)
     with observer.stage(
         f"Weighing {len(annotations.annotators)} annotators over {probs.n:,} examples × {probs.k}"
     ):
         crowd = get_label_quality_multiannotator(
-            annotations.labels, P, annotators=annotations.annotators
+            annotations.labels, P, annotators=annotations.annotators, source=path
         )
         error = consensus_error_posterior(annotations.labels, P, crowd.consensus_label)
     quality = crowd.consensus_quality_score
