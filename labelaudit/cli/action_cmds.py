@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from labelaudit.cli import console
+from labelaudit.cli.consensus_apply import AnnotationsToApply, apply_consensus
 from labelaudit.cli.options import DatasetOption, Debug, IdColumn, Json, Quiet, ReportPath
 from labelaudit.cli.review_render import print_changes, print_changes_json, print_decisions
 
@@ -102,9 +103,9 @@ def export_command(
 def apply_command(
     report: ReportPath,
     labels: Annotated[
-        Path,
+        Path | None,
         typer.Option(metavar="PATH", help="The labels file that was audited.", show_default=False),
-    ],
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -121,6 +122,7 @@ def apply_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print what would change; write nothing.")
     ] = False,
+    annotations: AnnotationsToApply = None,
     json_output: Json = False,
     quiet: Quiet = False,
     debug: Debug = False,
@@ -137,25 +139,30 @@ def apply_command(
 
         labelaudit apply report.parquet --labels labels.csv --out labels_fixed.csv --dry-run
         labelaudit apply report.parquet --labels labels.csv --decisions decisions.csv --out fixed.csv
+
+        labelaudit apply report.parquet --annotations annotators.csv --out consensus.csv
     """
     with console.handled(debug=debug, quiet=quiet):
         from labelaudit.errors import ConfigError
         from labelaudit.report import Report
         from labelaudit.review.actions import guard_apply_outputs, plan_apply, write_apply
 
+        if annotations is not None:
+            return apply_consensus(report, annotations, out, **_rest(locals()))
+        _need(labels)
         if out is None and not dry_run:
             raise ConfigError("give --out for the corrected labels, or --dry-run.")
         if out is not None:
             guard_apply_outputs(out, report, labels, decisions)
         loaded = Report.read_parquet(report)
-        min_confidence = _automatic_choice(loaded, decisions, min_confidence)
         file, changes = plan_apply(
             loaded,
             labels,
-            min_confidence=min_confidence,
+            min_confidence=None if decisions is not None else min_confidence,
             label_column=label_column,
             decisions=decisions,
         )
+        _note_choice(loaded, decisions, min_confidence)  # once the report is known to apply
         if json_output:
             print_changes_json(changes)
         elif not quiet:
@@ -171,19 +178,33 @@ def apply_command(
             )
 
 
-def _automatic_choice(report, decisions, min_confidence):
-    """--min-confidence as apply uses it: not at all with decisions; a note when nothing would
-    choose suggestions (no grades, no --min-confidence)."""
+def _note_choice(report, decisions, min_confidence) -> None:
+    """Say so when --min-confidence is ignored (with decisions), or when nothing would choose
+    suggestions (no grades, no --min-confidence)."""
     if decisions is not None:
         if min_confidence is not None:
             console.err.print(
                 "[yellow]note:[/] --min-confidence is not used with --decisions: only the "
                 "decided rows change."
             )
-        return None
-    if "grade" not in report.columns and min_confidence is None:
+    elif "grade" not in report.columns and min_confidence is None:
         console.err.print(
             "[yellow]note:[/] this report has no grades (confident learning); pass "
             "--min-confidence to choose which suggestions to apply."
         )
-    return min_confidence
+
+
+def _rest(options: dict) -> dict:
+    """apply's other options, which apply --annotations refuses or passes on."""
+    keys = ("labels", "min_confidence", "label_column", "dry_run", "decisions")
+    return {**{k: options[k] for k in keys}, "quiet": options["quiet"] or options["json_output"]}
+
+
+def _need(labels) -> None:
+    from labelaudit.errors import ConfigError
+
+    if labels is None:
+        raise ConfigError(
+            "give --labels (the labels file that was audited), or --annotations for a report of "
+            "`audit --annotations`."
+        )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from labelaudit.cli import console
 from labelaudit.cli.audit_options import (
+    AnnotationsOption,
+    AnnotatorReportOption,
     ClassNamesOption,
     DetectorOption,
     DynamicsKindOption,
@@ -45,8 +47,8 @@ from labelaudit.cli.run_options import (
 
 
 def audit_command(
-    labels: LabelsOption,
-    out: OutOption,
+    labels: LabelsOption = None,
+    out: OutOption = ...,
     pred_probs: PredProbsOption = None,
     features: FeaturesOption = None,
     model: ModelOption = "logreg",
@@ -77,6 +79,8 @@ def audit_command(
     force: ForceOption = False,
     task: TaskOption = "auto",
     pixel_mask_out: PixelMaskOutOption = None,
+    annotations: AnnotationsOption = None,
+    annotator_report: AnnotatorReportOption = None,
     json_output: Json = False,
     quiet: Quiet = False,
     debug: Debug = False,
@@ -90,6 +94,8 @@ def audit_command(
         labelaudit audit --labels labels.npy --dynamics epochs/ --out report.parquet
 
         labelaudit audit --task segmentation --labels masks.npy --pred-probs probs.npy --out report.parquet
+
+        labelaudit audit --annotations annotators.csv --pred-probs probs.npy --out report.parquet --annotator-report annotators_quality.csv
 
     Exit codes: 0 on success (whether or not issues were found), 2 on bad input or usage.
     """
@@ -135,8 +141,13 @@ def _request(**options):
         force=o.force,
         task=o.task,
         outputs=Outputs(
-            o.out, only_flagged=o.only_flagged, block_rows=o.block_rows, pixel_mask=o.pixel_mask_out
+            o.out,
+            only_flagged=o.only_flagged,
+            block_rows=o.block_rows,
+            pixel_mask=o.pixel_mask_out,
+            annotator_report=o.annotator_report,
         ),
+        annotations=o.annotations,
     )
 
 

@@ -11,11 +11,32 @@ from labelaudit.cli.options import FilterBy, RankBy
 from labelaudit.confident.methods import FILTER_METHODS, RANK_METHODS
 
 LabelsOption = Annotated[
-    Path,
+    Path | None,
     typer.Option(
         "--labels",
         metavar="PATH",
         help="Given labels: .npy (integers or names), .csv/.parquet (--label-column), or .txt (one per line).",
+        show_default=False,
+    ),
+]
+
+AnnotationsOption = Annotated[
+    Path | None,
+    typer.Option(
+        metavar="PATH",
+        help="Instead of --labels: several annotators' labels, .csv or .parquet, one column per "
+        "annotator named in the header (an empty cell: not labelled). The report holds "
+        "CROWDLAB's consensus (docs/annotators.md).",
+        show_default=False,
+    ),
+]
+
+AnnotatorReportOption = Annotated[
+    Path | None,
+    typer.Option(
+        metavar="PATH",
+        help="With --annotations: also write one CSV row per annotator (quality, agreement with "
+        "the consensus, worst class, examples labelled).",
         show_default=False,
     ),
 ]

@@ -34,3 +34,22 @@ class Probabilities:
     def source(self) -> str:
         """The first source, for messages."""
         return self.sources[0] if self.sources else "pred_probs"
+
+
+@dataclass(frozen=True)
+class Annotations:
+    """Several annotators' labels of N examples (--annotations): an N×M float matrix of class
+    indices with NaN where an annotator did not label, the annotators by header name, the class
+    names when known, whether the file stored names, and the carried id column."""
+
+    labels: Any  # N×M float64
+    annotators: list[str]
+    class_names: list[str] | None
+    holds_names: bool
+    ids: Any = None
+    id_column: str | None = None
+    source: str = "annotations"
+
+    @property
+    def n(self) -> int:
+        return int(self.labels.shape[0])

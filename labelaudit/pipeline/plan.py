@@ -30,7 +30,7 @@ DASK_REFUSES = {
 class Plan:
     """What the pipeline will do: the task, the detector classes in order, the changed options."""
 
-    task: str  # "classification", "multi_label", "dynamics", "segmentation" or "token"
+    task: str  # "classification", "multi_label", "dynamics", "segmentation", "token", …
     detectors: tuple[tuple[str, type], ...]
     changed_options: dict  # confident-learning options that differ from the defaults
 
@@ -51,6 +51,10 @@ def check(request: AuditRequest) -> Plan:
         raise ConfigError(f"--task must be one of {', '.join(TASK_CHOICES)}, got {request.task!r}.")
     if request.outputs.pixel_mask is not None and request.task != "segmentation":
         raise ConfigError("--pixel-mask-out needs --task segmentation.")
+    if request.annotations is not None or request.outputs.annotator_report is not None:
+        return Plan("multiannotator", (), _check_annotations(request))
+    if request.labels is None:
+        raise ConfigError("give the labels (--labels), or several annotators' (--annotations).")
     if request.task in ("segmentation", "token"):
         return Plan(request.task, (), _check_per_part(request))
     detectors = tuple((name, registry.load(name)) for name in request.detector_names)
@@ -214,3 +218,43 @@ def _check_options(request: AuditRequest, task: str, primary: str, changed: dict
         )
     if task == "multi_label" and not request.options.get("calibrate", True):
         raise ConfigError("--no-calibrate does not apply to --multi-label audits.")
+
+
+# What an audit of several annotators' labels (--annotations) does not take, with the reason.
+ANNOTATIONS_REFUSE = {
+    "labels": "--labels (the consensus of the annotations is the label)",
+    "task": "--task",
+    "multi_label": "--multi-label",
+    "dynamics": "--dynamics",
+    "features": "--features (cross-validation needs one label per example)",
+    "detectors": "--detector (the consensus and its quality are CROWDLAB's)",
+    "label_column": "--label-column (every column but the id is an annotator)",
+    "dask": "--engine dask",
+}
+
+
+def _check_annotations(request: AuditRequest) -> dict:
+    """Refuse what a CROWDLAB audit cannot take; it has no options of its own yet."""
+    if request.annotations is None:
+        raise ConfigError("--annotator-report needs --annotations.")
+    given = {
+        "labels": request.labels is not None,
+        "task": request.task != "auto",
+        "multi_label": request.multi_label,
+        "dynamics": request.dynamics is not None,
+        "features": request.features is not None,
+        "detectors": bool(request.detectors),
+        "label_column": request.label_column != "label",
+        "dask": request.engine == "dask",
+    }
+    for kind, present in given.items():
+        if present:
+            raise ConfigError(f"--annotations does not take {ANNOTATIONS_REFUSE[kind]}.")
+    changed = changed_options(dict(request.options))
+    if changed:
+        key = sorted(changed)[0]
+        flag = "--no-calibrate" if key == "calibrate" else "--" + key.replace("_", "-")
+        raise ConfigError(
+            f"--annotations flags by CROWDLAB's consensus quality (docs/annotators.md); drop {flag}."
+        )
+    return changed

@@ -38,6 +38,7 @@ class Outputs:
     only_flagged: bool = False
     block_rows: int | None = None  # rows per Parquet block read and per report row group
     pixel_mask: Path | None = None  # segmentation: the N×H×W flagged-pixel mask (.npy)
+    annotator_report: Path | None = None  # --annotations: one CSV row per annotator
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class AuditRequest:
     force: bool = False  # audit even when the class order looks permuted
     task: str = "auto"  # TASK_CHOICES
     outputs: Outputs = field(default_factory=Outputs)
+    annotations: Any = None  # several annotators' labels (N×M table) instead of labels
 
     @property
     def detector_names(self) -> tuple[str, ...]:
@@ -98,6 +100,7 @@ class AuditRequest:
             *(("pred_probs", p) for p in self.pred_probs),
             ("features", self.features.path if self.features else None),
             ("dynamics", self.dynamics),
+            ("annotations", self.annotations),
         ):
             if isinstance(value, str) and "://" not in value:
                 value = Path(value)

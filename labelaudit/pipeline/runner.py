@@ -53,12 +53,20 @@ def run_with_labels(
             suffixes=(".npy",),
             what="the pixel mask is written as .npy",
         )
+    if request.outputs.annotator_report is not None:
+        guard_output(
+            Path(request.outputs.annotator_report),
+            [*inputs, out],
+            option="--annotator-report",
+            suffixes=(".csv",),
+            what="the annotator report is a CSV file",
+        )
     engine = select(request.engine, in_memory=request.in_memory, scheduler=request.scheduler)
     hashes = provenance.InputHashes(request.input_files())
     try:
         with engine.session(request.pred_probs):
             labels = None
-            if plan.task not in ("segmentation", "token"):  # their loaders read the labels
+            if plan.task not in ("segmentation", "token", "multiannotator"):  # read by loaders
                 labels = label_loader.load(request, observer, keep_table=keep_label_table)
             evidence = loaders.load_evidence(request, engine, observer)
             report = TASKS[plan.task](request, plan, labels, evidence, engine, observer)
@@ -68,6 +76,10 @@ def run_with_labels(
     provenance.record(report, request, labels, hashes)
     if out is not None:
         write(report, request, observer)
+    if request.outputs.annotator_report is not None:
+        from labelaudit.pipeline.annotators import write_annotator_report
+
+        write_annotator_report(report, Path(request.outputs.annotator_report))
     return report, labels
 
 
@@ -213,10 +225,22 @@ def _token(request, plan: Plan, labels, evidence, engine, observer):
     return audit_tokens(evidence["token_probs"], observer=observer)
 
 
+def _multiannotator(request, plan: Plan, labels, evidence, engine, observer):
+    from labelaudit.pipeline.annotators import audit_annotations
+
+    return audit_annotations(
+        evidence["annotations"],
+        evidence["pred_probs"],
+        names_given=request.class_names is not None,
+        observer=observer,
+    )
+
+
 TASKS = {
     "classification": _classification,
     "multi_label": _multi_label,
     "dynamics": _dynamics,
     "segmentation": _segmentation,
     "token": _token,
+    "multiannotator": _multiannotator,
 }

@@ -96,6 +96,12 @@ def plan_apply(
 
     refuse_partial(report, "apply")
     refuse_kind(report, "apply", ("single-label", "token"))
+    if report.metadata.get("task") == "multiannotator":
+        raise InvalidInputError(
+            "this report audited several annotators' labels; pass --annotations FILE (the "
+            "annotations audited) to write their consensus labels."
+        )
+
     if min_confidence is not None and not 0 <= min_confidence <= 1:
         raise InvalidInputError(f"--min-confidence must be in [0, 1], got {min_confidence}.")
     if decisions is not None:

@@ -16,6 +16,7 @@ LOADERS = {
     "dynamics": "labelaudit.pipeline.loaders.dynamics:load",
     "segmentation": "labelaudit.pipeline.loaders.segmentation:load",
     "tokens": "labelaudit.pipeline.loaders.tokens:load",
+    "annotations": "labelaudit.pipeline.loaders.annotations:load",
 }
 # The evidence kind (detectors.base.EVIDENCE_KINDS) each input kind provides.
 PROVIDES = {
@@ -24,6 +25,7 @@ PROVIDES = {
     "dynamics": "dynamics",
     "segmentation": "pixel_probs",
     "tokens": "token_probs",
+    "annotations": "annotations",
 }
 
 
@@ -37,6 +39,7 @@ def present(request) -> list[str]:
         "pred_probs": len(request.pred_probs) > 0,
         "features": request.features is not None,
         "dynamics": request.dynamics is not None,
+        "annotations": getattr(request, "annotations", None) is not None,
     }
     return [kind for kind in LOADERS if given.get(kind, False)]
 
