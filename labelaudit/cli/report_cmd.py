@@ -43,7 +43,20 @@ ImageRoot = Annotated[
     ),
 ]
 MaxRows = Annotated[
-    int, typer.Option(min=1, help="Most flagged rows in the HTML table (worst first).")
+    int | None,
+    typer.Option(
+        min=1,
+        help="Most flagged rows the page lists (worst first).",
+        show_default="5000",
+    ),
+]
+AllRows = Annotated[
+    bool,
+    typer.Option(
+        "--all-rows",
+        help="List every row of the report, flagged first, with no --max-rows cap "
+        "(the page filters to flagged rows on demand).",
+    ),
 ]
 
 
@@ -55,7 +68,8 @@ def report_command(
     image_column: ImageColumn = None,
     text_column: TextColumn = None,
     image_root: ImageRoot = None,
-    max_rows: MaxRows = 5000,
+    max_rows: MaxRows = None,
+    all_rows: AllRows = False,
     json_output: Json = False,
     quiet: Quiet = False,
     debug: Debug = False,
@@ -64,11 +78,14 @@ def report_command(
 
     The page holds the summary, the estimated noise matrix as a heatmap, flags per class,
     label_quality histograms, and a sortable, filterable table of the flagged rows with image
-    thumbnails or text when --dataset has them.
+    thumbnails or text when --dataset has them. Decide on each row from the keyboard: j/k move,
+    a accepts the suggestion, x keeps the given label, 0-9 or / relabels, u undoes, ? lists the
+    keys. Decisions stay in the browser across reloads; "Download decisions" saves
+    decisions.csv (row,id,given_label,decision,new_label) for apply --decisions.
 
     Example:
 
-        labelaudit report report.parquet --html review.html --dataset data.csv
+        labelaudit report report.parquet --html review.html --dataset data.csv --all-rows
     """
     with console.handled(debug=debug, quiet=quiet):
         if html_out is None:
@@ -93,6 +110,7 @@ def report_command(
                 text_column=text_column,
                 image_root=image_root,
                 max_rows=max_rows,
+                all_rows=all_rows,
             )
         if not quiet:
             console.out.print(

@@ -8,6 +8,7 @@ from labelaudit.errors import InvalidInputError
 from labelaudit.report import Report
 
 PAGE_SUFFIXES = (".html", ".htm")
+DEFAULT_MAX_ROWS = 5000  # flagged rows listed without --all-rows: keeps embedded images in bounds
 
 
 def image_root_for(image_root: Path | None, dataset: Path | None) -> Path | None:
@@ -28,15 +29,19 @@ def write_review_page(
     image_column: str | None = None,
     text_column: str | None = None,
     image_root: Path | None = None,
-    max_rows: int = 5000,
+    max_rows: int | None = None,
+    all_rows: bool = False,
 ) -> Report:
     """Write a self-contained review page for the report at report_path; the report read.
 
     Rows of --dataset are joined by the report's id column, else by position; images are embedded
-    only from image_root (default: the dataset's folder) or below. Every check runs before the
-    page is rendered, and the page is written atomically through the output guard.
+    only from image_root (default: the dataset's folder) or below. The page lists the flagged
+    rows, the max_rows (default 5000) most likely wrong first, or with all_rows every row. Every
+    check runs before the page is rendered, and the page is written atomically through the output
+    guard.
     """
     from labelaudit.io.atomic import atomic_path
+    from labelaudit.io.formats import sha256_of
     from labelaudit.io.outputs import guard_output
     from labelaudit.review import html
     from labelaudit.review.dataset import align, read_dataset
@@ -50,6 +55,8 @@ def write_review_page(
     )
     from labelaudit.review.actions import refuse_kind
 
+    if all_rows and max_rows is not None:
+        raise InvalidInputError("--all-rows lists every row; drop --max-rows.")
     report = Report.read_parquet(report_path)
     refuse_kind(report, "the review page", ("single-label", "multi-label"))
     rows = None
@@ -68,7 +75,9 @@ def write_review_page(
         dataset_dir=image_root_for(image_root, dataset),
         image_column=image_column,
         text_column=text_column,
-        max_rows=max_rows,
+        report_hash=sha256_of(Path(report_path)),  # names the saved decisions
+        max_rows=DEFAULT_MAX_ROWS if max_rows is None else max_rows,
+        all_rows=all_rows,
         title=f"labelaudit review: {Path(report_path).name}",
     )
     with atomic_path(out) as tmp:
