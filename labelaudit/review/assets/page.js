@@ -226,10 +226,19 @@
     }
     if (last < view.length) out.push(gap((view.length - last) * rowHeight));
     tbody.replaceChildren(...out);
-    const sample = tbody.querySelector("tr.r");
-    const measured = sample ? sample.getBoundingClientRect().height : 0;
-    if (measured > 0 && Math.abs(measured - rowHeight) > 0.5) {
-      rowHeight = measured; // the stylesheet's height, as this browser lays it out
+    if (!calibrated) calibrate();
+  }
+  let calibrated = false;
+  function calibrate() {
+    // The stylesheet's row height as this browser lays it out, measured once over the rows drawn.
+    const drawn = tbody.querySelectorAll("tr.r");
+    if (drawn.length < 2) return;
+    calibrated = true;
+    const first = drawn[0].getBoundingClientRect();
+    const last = drawn[drawn.length - 1].getBoundingClientRect();
+    const measured = (last.bottom - first.top) / drawn.length;
+    if (measured > 0 && Math.abs(measured - rowHeight) > 0.01) {
+      rowHeight = measured;
       paint();
     }
   }
