@@ -59,14 +59,17 @@ def chromium(*args: str) -> str:
     return done.stdout
 
 
-def rendered_rows(page, fragment: str = "") -> tuple[list[list[str]], str]:
-    """The table rows (cell texts) after the page's script ran, and the row counter text."""
-    dom = chromium("--dump-dom", f"{page.as_uri()}{fragment}")
-    body = dom.split('<table id="issue-table">', 1)[1].split("</table>", 1)[0]
-    rows = re.findall(r"<tr data-row=\"\d+\">(.*?)</tr>", body, flags=re.S)
+def rendered_rows(page, fragment: str = "") -> tuple[list[dict[str, str]], str]:
+    """The table rows ({header: cell html}) after the page's script ran, and the row counter.
+
+    The page renders only the rows in view; the window is tall enough for these few dozen."""
+    dom = chromium("--dump-dom", "--window-size=1400,6000", f"{page.as_uri()}{fragment}")
+    table = dom.split('<table id="issue-table"', 1)[1].split("</table>", 1)[0]
+    header = re.findall(r"<th(?:\s[^>]*)?>(.*?)</th>", table.split("</thead>", 1)[0])
+    rows = re.findall(r'<tr class="r" data-row="\d+"[^>]*>(.*?)</tr>', table, flags=re.S)
     cells = [re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S) for row in rows]
     count = re.search(r'id="count">([^<]*)<', dom).group(1)
-    return cells, count
+    return [dict(zip(header, row, strict=True)) for row in cells], count
 
 
 @needs_chromium
@@ -84,19 +87,20 @@ def test_html_review_renders_sorts_filters_and_embeds_everything(audited):
 
     rows, count = rendered_rows(page)
     assert count == f"{flagged} of {flagged} rows"
-    header = ["rank", "row", "id", "image", "text", "given", "suggested"]
-    ranks = [int(r[header.index("rank")]) for r in rows]
+    assert list(rows[0])[:7] == ["rank", "row", "id", "image", "text", "given", "suggested"]
+    ranks = [int(r["rank"]) for r in rows]
     assert ranks == list(range(1, flagged + 1))
     first = rows[0]
-    row = int(first[1])
-    assert first[2] == f"ex{row}"  # joined by id although the dataset is reversed
-    assert 'src="data:image/png;base64,' in first[3] and f'alt="{row}.png"' in first[3]
-    assert first[4] == f"&lt;b&gt;sample&lt;/b&gt; {row} &amp; co"  # text is escaped, not markup
-    assert first[5] == NAMES[report.columns["given_label"][row]]
+    row = int(first["row"])
+    assert first["id"] == f"ex{row}"  # joined by id although the dataset is reversed
+    assert 'src="data:image/png;base64,' in first["image"] and f'alt="{row}.png"' in first["image"]
+    # text is escaped, not markup
+    assert first["text"] == f"&lt;b&gt;sample&lt;/b&gt; {row} &amp; co"
+    assert first["given"] == NAMES[report.columns["given_label"][row]]
 
     rows, _ = rendered_rows(page, "#sort=label_quality&desc=1")
-    qualities = [float(r[-1]) for r in rows]
-    assert qualities == sorted(qualities, reverse=True)
+    qualities = [float(r["quality"]) for r in rows]
+    assert len(qualities) == flagged and qualities == sorted(qualities, reverse=True)
 
     rows, count = rendered_rows(page, "#class=bird")
     expected = sum(
@@ -105,10 +109,10 @@ def test_html_review_renders_sorts_filters_and_embeds_everything(audited):
         if 2 in (report.columns["given_label"][i], report.columns["suggested_label"][i])
     )
     assert len(rows) == expected and count == f"{expected} of {flagged} rows"
-    assert all("bird" in (r[5], r[6]) for r in rows)
+    assert all("bird" in (r["given"], r["suggested"]) for r in rows)
 
     rows, count = rendered_rows(page, f"#q=ex{row}")
-    assert [r[1] for r in rows] == [str(row)]
+    assert [r["row"] for r in rows] == [str(row)]
 
     shot = tmp / "shot.png"
     chromium(f"--screenshot={shot}", "--window-size=1200,1600", page.as_uri())
@@ -133,7 +137,7 @@ def test_html_for_a_dynamics_report_filters_by_grade(tmp_path):
     assert 0 < confident < report.num_issues
     rows, _ = rendered_rows(page, "#grade=confident")
     assert len(rows) == confident
-    assert all(r[-2] == "confident" and r[-1] == "elr" for r in rows)
+    assert all(r["grade"] == "confident" and r["evidence"] == "elr" for r in rows)
 
 
 def test_report_without_html_prints_the_summary(audited):

@@ -47,9 +47,17 @@ MaxRows = Annotated[
     int | None,
     typer.Option(
         min=1,
-        help="Most flagged rows in the HTML table, images of a segmentation page or sentences "
+        help="Most flagged rows the page lists, images of a segmentation page or sentences "
         "of a token page (worst first); the page says when it shows fewer.",
         show_default="5000 rows, 100 images, 500 sentences",
+    ),
+]
+AllRows = Annotated[
+    bool,
+    typer.Option(
+        "--all-rows",
+        help="List every row of the report, flagged first, with no --max-rows cap "
+        "(the page filters to flagged rows on demand).",
     ),
 ]
 PixelMask = Annotated[
@@ -82,6 +90,7 @@ def report_command(
     text_column: TextColumn = None,
     image_root: ImageRoot = None,
     max_rows: MaxRows = None,
+    all_rows: AllRows = False,
     pixel_mask: PixelMask = None,
     masks: Masks = None,
     json_output: Json = False,
@@ -92,13 +101,17 @@ def report_command(
 
     The page holds the summary, the estimated noise matrix as a heatmap, flags per class,
     label_quality histograms, and a sortable, filterable table of the flagged rows with image
-    thumbnails or text when --dataset has them. A segmentation report's page shows each flagged
-    image with its given mask and the flagged pixels of --pixel-mask over both; a token report's
-    page shows each flagged sentence with its suspect tokens and their given and suggested tags.
+    thumbnails or text when --dataset has them. Decide on each row from the keyboard: j/k move,
+    a accepts the suggestion, x keeps the given label, 0-9 or / relabels, u undoes, ? lists the
+    keys. Decisions stay in the browser across reloads; "Download decisions" saves
+    decisions.csv (row,id,given_label,decision,new_label) for apply --decisions. A segmentation
+    report's page shows each flagged image with its given mask and the flagged pixels of
+    --pixel-mask over both; a token report's page shows each flagged sentence with its suspect
+    tokens and their given and suggested tags.
 
     Examples:
 
-        labelaudit report report.parquet --html review.html --dataset data.csv
+        labelaudit report report.parquet --html review.html --dataset data.csv --all-rows
 
         labelaudit report seg.parquet --html seg.html --pixel-mask pixels.npy --image-root img
     """
@@ -125,6 +138,7 @@ def report_command(
                 text_column=text_column,
                 image_root=image_root,
                 max_rows=max_rows,
+                all_rows=all_rows,
                 pixel_mask=pixel_mask,
                 masks=masks,
             )

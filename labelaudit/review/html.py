@@ -1,9 +1,12 @@
-"""One self-contained HTML page for reviewing a report: styles, scripts, charts and thumbnails are
-all inline (images as data URIs), so the file opens anywhere and never touches the network.
+"""One self-contained HTML page for reviewing a report and deciding on it: styles, scripts, charts
+and thumbnails are all inline (images as data URIs), so the file opens anywhere and never touches
+the network.
 
-The flagged rows travel as JSON inside the page and are rendered by a small script that sorts
-(click a header) and filters (text, class, grade). The URL fragment sets the initial state, e.g.
-`review.html#sort=label_quality&desc=0&q=cat&grade=confident`, so a view can be linked.
+The listed rows travel as JSON inside the page; the script (assets/page.js) renders only the rows
+in view, so 50,000 rows stay quick. It sorts (click a header), filters (text, class, grade,
+flagged, decided), and takes decisions from the keyboard, kept in localStorage under the report's
+hash and downloaded as decisions.csv. The URL fragment sets the initial view, e.g.
+`review.html#sort=label_quality&desc=0&q=cat&grade=confident&decided=no`, so a view can be linked.
 """
 
 from __future__ import annotations
@@ -12,20 +15,27 @@ import base64
 import hashlib
 import html
 import json
-import mimetypes
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from labelaudit.report import Report
+from labelaudit.review.page_rows import IMAGE_SUFFIXES, listed, table_rows
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".svg")
 IMAGE_COLUMNS = ("image", "image_path", "img", "path", "file", "filepath", "filename")
 TEXT_COLUMNS = ("text", "sentence", "content", "caption", "review", "utterance")
-MAX_IMAGE_BYTES = 512 * 1024  # larger files are not embedded (the page would balloon)
 HEATMAP_MAX_CLASSES = 30
 BINS = 20
+
+
+def _asset(name: str) -> str:
+    return files("labelaudit.review").joinpath("assets", name).read_text(encoding="utf-8")
+
+
+_STYLE = _asset("page.css")
+_SCRIPT = _asset("page.js")
 
 
 def guess_column(dataset, candidates: tuple[str, ...], *, images: bool) -> str | None:
@@ -47,116 +57,63 @@ def guess_column(dataset, candidates: tuple[str, ...], *, images: bool) -> str |
     return None
 
 
-OUTSIDE_NOTE = "(not embedded: outside the dataset folder)"
-
-
-def confined_image(raw: Path, root: Path | None) -> Path | None:
-    """The image file that raw names, only when it lies in root or below (symlinks resolved).
-
-    The page embeds file contents, so a dataset cell such as /etc/passwd or ../secret must not
-    pull in files the user never meant to publish. Without a root nothing is embedded.
-    """
-    if root is None:
-        return None
-    base = Path(root).resolve()
-    path = (raw if raw.is_absolute() else base / raw).resolve()
-    return path if path.is_relative_to(base) else None
-
-
-def image_data_uri(path: Path) -> str | None:
-    """A data: URI for a small image file; None when missing, unreadable or too large."""
-    try:
-        if not path.is_file() or path.stat().st_size > MAX_IMAGE_BYTES:
-            return None
-        data = path.read_bytes()
-    except OSError:
-        return None
-    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
-
-
 def render(
     report: Report,
     *,
+    report_hash: str,
     dataset=None,
     dataset_dir: Path | None = None,
     image_column: str | None = None,
     text_column: str | None = None,
-    max_rows: int = 5000,
+    max_rows: int | None = 5000,
+    all_rows: bool = False,
     title: str = "labelaudit review",
 ) -> str:
-    """The review page as a string. dataset: rows aligned with the report (review.dataset.align)."""
+    """The review page as a string. dataset: rows aligned with the report (review.dataset.align).
+
+    report_hash (the report file's sha256) names the page's saved decisions, so two pages of one
+    report share them and a page of another report never sees them. all_rows lists every row
+    (max_rows is then ignored); otherwise the max_rows most likely wrong flagged rows.
+    """
     summary = report.summary()
     cols = report.columns
-    order = report.issue_order()
-    shown = order[:max_rows]
-    rows = _table_rows(report, shown, dataset, dataset_dir, image_column, text_column)
+    shown = listed(report, all_rows=all_rows, max_rows=max_rows)
+    rows = table_rows(
+        report,
+        shown,
+        dataset,
+        dataset_dir=dataset_dir,
+        image_column=image_column,
+        text_column=text_column,
+    )
     payload = {
         "rows": rows,
         "classes": [r["name"] for r in summary["per_class"]],
-        "total_flagged": len(order),
+        "report_hash": report_hash,
+        "all_rows": all_rows,
+        "total_flagged": report.num_issues,
+        "multi_label": "given_labels" in cols,
         "has_image": image_column is not None,
         "has_text": text_column is not None,
         "has_grade": "grade" in cols,
         "has_id": "id" in cols,
     }
-    data_json = script_json(payload)
     parts = [
         _header(summary, report, title),
         _per_class(summary["per_class"]),
         _histograms(cols["label_quality"], cols["is_label_issue"]),
         _noise(summary),
-        _table_shell(len(order), len(shown)),
+        _table_shell(report.num_issues, len(shown), all_rows=all_rows),
+        _dialogs(),
     ]
     return _PAGE.format(
         csp=html.escape(content_security_policy(), quote=True),
         title=html.escape(title),
         style=_STYLE,
         body="\n".join(p for p in parts if p),
-        data=data_json,
+        data=script_json(payload),
         script=_SCRIPT,
     )
-
-
-def _table_rows(report, shown, dataset, dataset_dir, image_column, text_column) -> list[dict]:
-    cols = report.columns
-    names = report.metadata.get("class_names")
-    multi = "given_labels" in cols
-
-    def name(index) -> str:
-        return str(names[int(index)]) if names else str(int(index))
-
-    def label(value) -> str:
-        return (", ".join(name(v) for v in value) or "∅") if multi else name(value)
-
-    rows = []
-    for i in shown.tolist():
-        item: dict[str, Any] = {
-            "issue_rank": int(cols["issue_rank"][i]),
-            "row": int(cols["row"][i]),
-            "given": label(cols["given_labels"][i] if multi else cols["given_label"][i]),
-            "suggested": label(
-                cols["suggested_labels"][i] if multi else cols["suggested_label"][i]
-            ),
-            "label_quality": round(float(cols["label_quality"][i]), 6),
-        }
-        if not multi:
-            item["suggestion_confidence"] = round(float(cols["suggestion_confidence"][i]), 6)
-        if "id" in cols:
-            item["id"] = _jsonable(cols["id"][i])
-        if "grade" in cols:
-            item["grade"] = cols["grade"][i] or ""
-        if "evidence" in cols:
-            item["evidence"] = cols["evidence"][i]
-        if dataset is not None and text_column is not None:
-            item["text"] = str(dataset[text_column].iloc[i])
-        if dataset is not None and image_column is not None:
-            raw = Path(str(dataset[image_column].iloc[i]))
-            path = confined_image(raw, dataset_dir)
-            item["image"] = None if path is None else image_data_uri(path)
-            item["image_name"] = raw.name if path is not None else f"{raw.name} {OUTSIDE_NOTE}"
-        rows.append(item)
-    return rows
 
 
 def _header(summary: dict, report: Report, title: str) -> str:
@@ -282,18 +239,52 @@ def _noise(summary: dict) -> str:
     )
 
 
-def _table_shell(total: int, shown: int) -> str:
-    note = (
-        f'<p class="meta">Showing the {shown:,} most likely wrong of {total:,} flagged rows.</p>'
-        if shown < total
-        else ""
-    )
+def _table_shell(total: int, shown: int, *, all_rows: bool) -> str:
+    if all_rows:
+        note = f"Every row ({shown:,}), the {total:,} flagged first."
+    elif shown < total:
+        note = f"The {shown:,} most likely wrong of {total:,} flagged rows (--all-rows lists all)."
+    else:
+        note = ""
     return (
-        '<section id="issues"><h2>Flagged rows</h2>'
+        f'<section id="issues"><h2>{"Rows" if all_rows else "Flagged rows"}</h2>'
         '<div class="controls"><input id="filter" type="search" placeholder="Filter rows…" '
         'aria-label="filter"> <select id="class-filter" aria-label="class"></select> '
-        '<select id="grade-filter" aria-label="grade"></select> <span id="count"></span></div>'
-        f'{note}<table id="issue-table"><thead></thead><tbody></tbody></table></section>'
+        '<select id="grade-filter" aria-label="grade"></select> '
+        '<select id="flagged-filter" aria-label="flagged"></select> '
+        '<select id="decided-filter" aria-label="decided"></select> <span id="count"></span>'
+        '<span class="spacer"></span><span id="decided-count"></span> '
+        '<button id="download" type="button">Download decisions</button> '
+        '<button id="show-keys" type="button" title="keys (?)">?</button></div>'
+        f'<p class="meta">{note} Keys: j/k move, a accept, x keep, 0–9 or / relabel, u undo, '
+        '? all keys.</p><p id="status" class="meta" role="status"></p>'
+        '<div class="review"><div id="table-scroll" tabindex="-1">'
+        '<table id="issue-table" role="grid"><thead></thead><tbody></tbody></table></div>'
+        '<aside id="detail" aria-live="polite"></aside></div></section>'
+    )
+
+
+def _dialogs() -> str:
+    keys = (
+        ("j / ↓", "next row"),
+        ("k / ↑", "previous row"),
+        ("a", "accept the suggested label"),
+        ("x", "keep the given label"),
+        ("0–9", "relabel to that class index"),
+        ("/", "search the classes (any index or name), Enter picks"),
+        ("u", "undo the last decision"),
+        ("?", "show or hide these keys"),
+        ("Esc", "close a dialog, leave a filter box"),
+    )
+    items = "".join(f"<tr><th><kbd>{html.escape(k)}</kbd></th><td>{v}</td></tr>" for k, v in keys)
+    return (
+        '<div id="help" class="dialog" role="dialog" aria-label="keys" hidden><h2>Keys</h2>'
+        f'<table>{items}</table><p class="meta">After a decision the next row is selected. '
+        "Decisions are saved in this browser for this report; Download decisions saves "
+        "decisions.csv for <code>labelaudit apply --decisions</code>.</p></div>"
+        '<div id="class-search" class="dialog" role="dialog" aria-label="relabel" hidden>'
+        '<input id="class-query" type="search" placeholder="class index or name" '
+        'aria-label="class"><ul id="class-options" role="listbox"></ul></div>'
     )
 
 
@@ -342,132 +333,4 @@ _PAGE = """<!DOCTYPE html>
 <script type="application/json" id="report-data">{data}</script>
 <script>{script}</script>
 </body></html>
-"""
-
-_STYLE = """
-:root { font-family: system-ui, sans-serif; color: #1d1d1f; background: #fafafa; }
-body { margin: 0 auto; max-width: 1200px; padding: 1rem 2rem 3rem; }
-h1 { margin-bottom: 0.2rem; } h2 { margin-top: 2rem; font-size: 1.15rem; }
-.meta { color: #666; font-size: 0.85rem; }
-.cards { display: flex; flex-wrap: wrap; gap: 0.8rem; }
-.card { background: #fff; border: 1px solid #ddd; border-radius: 8px; padding: 0.6rem 1rem; min-width: 8rem; }
-.card .value { font-size: 1.5rem; font-weight: 600; } .card .label { color: #666; font-size: 0.8rem; }
-.warning { color: #8a5a00; }
-table { border-collapse: collapse; background: #fff; font-size: 0.85rem; }
-th, td { border: 1px solid #e2e2e2; padding: 0.25rem 0.5rem; text-align: left; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.barcell { width: 240px; } .bar { background: #d9534f; height: 0.8rem; border-radius: 2px; }
-.figures { display: flex; gap: 2rem; flex-wrap: wrap; }
-svg.hist { width: 360px; height: 150px; background: #fff; border: 1px solid #ddd; }
-svg.hist rect.flagged { fill: #d9534f; } svg.hist rect.kept { fill: #7a8ba0; }
-svg.hist .axis { stroke: #999; } svg.hist text { font-size: 9px; fill: #666; }
-table.heatmap td { text-align: right; min-width: 2.5rem; }
-table.heatmap td.off { background: rgba(217, 83, 79, var(--a)); }
-table.heatmap td.diag { background: rgba(92, 184, 92, var(--a)); }
-.controls { margin: 0.5rem 0; display: flex; gap: 0.5rem; align-items: center; }
-#filter { padding: 0.3rem; width: 18rem; }
-#issue-table th { cursor: pointer; user-select: none; background: #f3f3f3; position: sticky; top: 0; }
-#issue-table th.sorted::after { content: " ▲"; } #issue-table th.sorted.desc::after { content: " ▼"; }
-#issue-table img { max-width: 96px; max-height: 96px; display: block; }
-.grade-confident { color: #2d7a2d; font-weight: 600; } .grade-review { color: #8a5a00; }
-"""
-
-_SCRIPT = r"""
-(function () {
-  const data = JSON.parse(document.getElementById("report-data").textContent);
-  const columns = [["issue_rank", "rank"], ["row", "row"]];
-  if (data.has_id) columns.push(["id", "id"]);
-  if (data.has_image) columns.push(["image", "image"]);
-  if (data.has_text) columns.push(["text", "text"]);
-  columns.push(["given", "given"], ["suggested", "suggested"]);
-  if (data.rows.length && "suggestion_confidence" in data.rows[0])
-    columns.push(["suggestion_confidence", "p(suggested)"]);
-  columns.push(["label_quality", "quality"]);
-  if (data.has_grade) columns.push(["grade", "grade"], ["evidence", "evidence"]);
-
-  const params = new URLSearchParams(location.hash.slice(1));
-  const state = {
-    sort: params.get("sort") || "issue_rank",
-    desc: params.get("desc") === "1",
-    q: params.get("q") || "",
-    cls: params.get("class") || "",
-    grade: params.get("grade") || "",
-  };
-  const thead = document.querySelector("#issue-table thead");
-  const tbody = document.querySelector("#issue-table tbody");
-  const filter = document.getElementById("filter");
-  const classFilter = document.getElementById("class-filter");
-  const gradeFilter = document.getElementById("grade-filter");
-  filter.value = state.q;
-
-  function option(select, value, text) {
-    const o = document.createElement("option");
-    o.value = value; o.textContent = text; select.appendChild(o);
-  }
-  option(classFilter, "", "any class");
-  data.classes.forEach((c) => option(classFilter, c, c));
-  classFilter.value = state.cls;
-  if (data.has_grade) {
-    option(gradeFilter, "", "any grade");
-    option(gradeFilter, "confident", "confident");
-    option(gradeFilter, "review", "review");
-    gradeFilter.value = state.grade;
-  } else gradeFilter.style.display = "none";
-
-  const header = document.createElement("tr");
-  columns.forEach(([key, label]) => {
-    const th = document.createElement("th");
-    th.textContent = label; th.dataset.key = key;
-    th.addEventListener("click", () => {
-      if (state.sort === key) state.desc = !state.desc; else { state.sort = key; state.desc = false; }
-      draw();
-    });
-    header.appendChild(th);
-  });
-  thead.appendChild(header);
-
-  function text(row) {
-    return columns.map(([k]) => (k === "image" ? row.image_name || "" : String(row[k] ?? ""))).join(" ").toLowerCase();
-  }
-  function compare(a, b) {
-    const x = a[state.sort], y = b[state.sort];
-    const r = typeof x === "number" && typeof y === "number" ? x - y : String(x ?? "").localeCompare(String(y ?? ""));
-    return (state.desc ? -r : r) || a.issue_rank - b.issue_rank;
-  }
-  function draw() {
-    const q = state.q.toLowerCase();
-    const rows = data.rows.filter((r) =>
-      (!q || text(r).includes(q)) &&
-      (!state.cls || r.given === state.cls || r.suggested === state.cls) &&
-      (!state.grade || r.grade === state.grade));
-    rows.sort(compare);
-    tbody.replaceChildren(...rows.map((r) => {
-      const tr = document.createElement("tr");
-      tr.dataset.row = r.row;
-      columns.forEach(([k]) => {
-        const td = document.createElement("td");
-        if (k === "image") {
-          if (r.image) { const img = document.createElement("img"); img.src = r.image; img.alt = r.image_name; td.appendChild(img); }
-          else td.textContent = r.image_name || "";
-        } else {
-          const v = r[k];
-          td.textContent = typeof v === "number" && !Number.isInteger(v) ? v.toFixed(4) : (v ?? "");
-          if (typeof v === "number") td.className = "num";
-          if (k === "grade" && v) td.className = "grade-" + v;
-        }
-        tr.appendChild(td);
-      });
-      return tr;
-    }));
-    header.querySelectorAll("th").forEach((th) => {
-      th.classList.toggle("sorted", th.dataset.key === state.sort);
-      th.classList.toggle("desc", th.dataset.key === state.sort && state.desc);
-    });
-    document.getElementById("count").textContent = rows.length + " of " + data.rows.length + " rows";
-  }
-  filter.addEventListener("input", () => { state.q = filter.value; draw(); });
-  classFilter.addEventListener("change", () => { state.cls = classFilter.value; draw(); });
-  gradeFilter.addEventListener("change", () => { state.grade = gradeFilter.value; draw(); });
-  draw();
-})();
 """

@@ -32,18 +32,20 @@ def write_review_page(
     max_rows: int | None = None,
     pixel_mask: Path | None = None,
     masks: Path | None = None,
+    all_rows: bool = False,
 ) -> Report:
     """Write a self-contained review page for the report at report_path; the report read.
 
     Rows of --dataset are joined by the report's id column, else by position; images are embedded
-    only from image_root (default: the dataset's folder) or below. Every check runs before the
-    page is rendered, and the page is written atomically through the output guard. Segmentation
-    and token reports get their own pages (review/task_pages.py): pixel_mask and masks are the
-    segmentation audit's files, max_rows caps the images or sentences shown.
+    only from image_root (default: the dataset's folder) or below. The page lists the flagged
+    rows, the max_rows (default 5000) most likely wrong first, or with all_rows every row. Every
+    check runs before the page is rendered, and the page is written atomically through the output
+    guard. Segmentation and token reports get their own pages (review/task_pages.py): pixel_mask
+    and masks are the segmentation audit's files, max_rows caps the images or sentences shown.
     """
+    from labelaudit.io.formats import sha256_of
     from labelaudit.io.outputs import guard_output
     from labelaudit.review import html
-    from labelaudit.review.dataset import align, read_dataset
 
     guard_output(
         out,
@@ -55,6 +57,8 @@ def write_review_page(
     from labelaudit.review.actions import refuse_kind
     from labelaudit.review.task_pages import refuse_pixel_options, render_task_page, task_of
 
+    if all_rows and max_rows is not None:
+        raise InvalidInputError("--all-rows lists every row; drop --max-rows.")
     report = Report.read_parquet(report_path)
     title = f"labelaudit review: {Path(report_path).name}"
     if task_of(report) is not None:
@@ -76,27 +80,41 @@ def write_review_page(
         return report
     refuse_pixel_options(report, pixel_mask=pixel_mask, masks=masks)
     refuse_kind(report, "the review page", ("single-label", "multi-label"))
-    rows = None
-    if dataset is not None:
-        rows = align(report, read_dataset(dataset), dataset, id_column)
-        for name, value in (("--image-column", image_column), ("--text-column", text_column)):
-            if value is not None and value not in rows.columns:
-                raise InvalidInputError(f"{dataset}: no column {value!r} for {name}.")
-        image_column = image_column or html.guess_column(rows, html.IMAGE_COLUMNS, images=True)
-        text_column = text_column or html.guess_column(rows, html.TEXT_COLUMNS, images=False)
-    elif image_column or text_column:
-        raise InvalidInputError("--image-column and --text-column need --dataset.")
+    rows, image_column, text_column = _dataset_rows(
+        report, dataset, id_column, image_column, text_column
+    )
     page = html.render(
         report,
         dataset=rows,
         dataset_dir=image_root_for(image_root, dataset),
         image_column=image_column,
         text_column=text_column,
-        max_rows=max_rows or DEFAULT_MAX_ROWS,
+        report_hash=sha256_of(Path(report_path)),  # names the saved decisions
+        max_rows=DEFAULT_MAX_ROWS if max_rows is None else max_rows,
+        all_rows=all_rows,
         title=title,
     )
     _write(out, page)
     return report
+
+
+def _dataset_rows(report: Report, dataset, id_column, image_column, text_column):
+    """(the dataset's rows aligned to the report or None, image column, text column): the
+    columns as named, else guessed from the dataset's own columns."""
+    from labelaudit.review import html
+    from labelaudit.review.dataset import align, read_dataset
+
+    if dataset is None:
+        if image_column or text_column:
+            raise InvalidInputError("--image-column and --text-column need --dataset.")
+        return None, None, None
+    rows = align(report, read_dataset(dataset), dataset, id_column)
+    for name, value in (("--image-column", image_column), ("--text-column", text_column)):
+        if value is not None and value not in rows.columns:
+            raise InvalidInputError(f"{dataset}: no column {value!r} for {name}.")
+    image_column = image_column or html.guess_column(rows, html.IMAGE_COLUMNS, images=True)
+    text_column = text_column or html.guess_column(rows, html.TEXT_COLUMNS, images=False)
+    return rows, image_column, text_column
 
 
 def _write(out: Path, page: str) -> None:
