@@ -82,6 +82,24 @@ def test_class_conditional_noise_flags_about_the_true_error_count(seed):
     assert f1(result.is_label_issue, case.errors) >= f1(cleanlab_mask(case.labels, P), case.errors)
 
 
+def test_a_bimodality_between_classes_does_not_raise_the_posterior():
+    """Long tail: the model is less sure of rare classes, so the raw self-confidence is bimodal
+    between classes; inside each class it is not, and the mixture stays off."""
+    case = long_tail(0)
+    P = case.members[0]
+    result = ConfidentLearning().detect(case.labels, P)
+    rule = result.details["default_rule"]
+    ev = rule["evidence"]
+    assert ev["separation_ashman_d"] >= 2  # bimodal as a whole ...
+    assert ev["separation_within_classes"] < 2  # ... but not inside the classes
+    assert rule["decision"] == "noise_posterior"
+    assert f1(result.is_label_issue, case.errors) >= f1(cleanlab_mask(case.labels, P), case.errors)
+    # A wrong-label mode inside every class stays separated within classes.
+    labels, _, P = strong_model_case(3)
+    ev = ConfidentLearning().detect(labels, P).details["default_rule"]["evidence"]
+    assert ev["separation_ashman_d"] >= 2 and ev["separation_within_classes"] >= 2
+
+
 def test_asymmetric_pair_flips_flag_within_a_band_of_the_true_count():
     case = pair_flips(5, n=2000)
     P = case.members[0]

@@ -22,7 +22,8 @@ The rule (docs/default-rule.md states it in full):
 
 5. Bimodal self-confidence. A two-Gaussian mixture is fitted to logit(self-confidence) of all
    N examples; when its components are cleanly separated (Ashman's D >= 2, the standard
-   criterion, Ashman et al. 1994) the low component is direct evidence of a wrong-label
+   criterion, Ashman et al. 1994), also once each class's typical score is removed
+   (within_class_separation), the low component is direct evidence of a wrong-label
    population, and q_i is raised to at least the example's posterior of belonging to it. This
    protects against a model whose probabilities are underconfident about the true class (its
    Bayes posterior understates the errors even though they are plain to see).
@@ -113,6 +114,21 @@ def low_component_posterior(mix: dict, x: np.ndarray) -> np.ndarray:
     l1 = np.log(max(p1, 1e-300)) - 0.5 * np.log(v1) - (x - m1) ** 2 / (2 * v1)
     l2 = np.log(max(p2, 1e-300)) - 0.5 * np.log(v2) - (x - m2) ** 2 / (2 * v2)
     return 1.0 / (1.0 + np.exp(np.clip(l2 - l1, -500.0, 500.0)))
+
+
+def within_class_separation(x: np.ndarray, labels: np.ndarray, agree: np.ndarray, k: int) -> float:
+    """Ashman's D of the mixture fitted to x with each class's typical score removed: x minus
+    the mean x of the class's rows whose label is the model's argmax (agree), plus the mean
+    over all such rows. A wrong-label population is a low mode inside classes; a bimodality
+    that this removes is a difference between classes (a rare class the model is less sure
+    of), not a sign of wrong labels."""
+    counts = np.bincount(labels[agree], minlength=k)
+    sums = np.bincount(labels[agree], weights=x[agree], minlength=k)
+    if not counts.sum():
+        return 0.0
+    overall = sums.sum() / counts.sum()
+    typical = np.divide(sums, counts, out=np.full(k, overall), where=counts > 0)
+    return separation(fit_mixture(x - typical[labels] + overall))
 
 
 def separation(mix: dict) -> float:
@@ -364,7 +380,12 @@ def adaptive_mask(
     mix = fit_mixture(x)
     d = separation(mix)
     cut = crossing_point(mix)
-    separated = d >= MIN_SEPARATION
+    within = (
+        within_class_separation(x, labels, ~candidates, joint.shape[0])
+        if d >= MIN_SEPARATION
+        else d
+    )
+    separated = d >= MIN_SEPARATION and within >= MIN_SEPARATION
     if separated:
         # A cleanly bimodal self-confidence is direct evidence of a wrong-label population: an
         # example is at least as likely wrong as it is likely to belong to the low component.
@@ -391,6 +412,7 @@ def adaptive_mask(
             "calibrated_off_diagonal": int(n - joint.trace()),  # ndarray or SparseJoint
             "mixture": {key: [round(float(v), 6) for v in vals] for key, vals in mix.items()},
             "separation_ashman_d": round(d, 4),
+            "separation_within_classes": round(float(within), 4),
             "crossing_self_confidence": round(float(1 / (1 + np.exp(-cut))), 6),
             "mixture_low_weight_count": round(mix["weights"][0] * n, 1),
         },
