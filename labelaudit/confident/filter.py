@@ -188,6 +188,33 @@ def find_label_issues(
     `verbose` are accepted for drop-in compatibility and ignored: the engine is vectorised.
     """
     del n_jobs, verbose
+    return issues_and_analysis(
+        labels,
+        pred_probs,
+        return_indices_ranked_by=return_indices_ranked_by,
+        rank_by_kwargs=rank_by_kwargs,
+        filter_by=filter_by,
+        frac_noise=frac_noise,
+        num_to_remove_per_class=num_to_remove_per_class,
+        min_examples_per_class=min_examples_per_class,
+        confident_joint=confident_joint,
+    )[0]
+
+
+def issues_and_analysis(
+    labels: object,
+    pred_probs: object,
+    *,
+    return_indices_ranked_by: str | None = None,
+    rank_by_kwargs: dict | None = None,
+    filter_by: str = "prune_by_noise_rate",
+    frac_noise: float = 1.0,
+    num_to_remove_per_class: object = None,
+    min_examples_per_class: int = 1,
+    confident_joint: np.ndarray | None = None,
+) -> tuple[np.ndarray, ConfidentAnalysis]:
+    """find_label_issues, and the ConfidentAnalysis it ran on (argmax, row maxima and
+    self-confidence of every row), for callers that report those too without another pass."""
     if return_indices_ranked_by is not None:
         check_method(return_indices_ranked_by)
     # cleanlab tolerates all-zero labels (a multi-label leftover) except in the methods that
@@ -207,9 +234,9 @@ def find_label_issues(
         confident_joint=confident_joint,
     )
     if return_indices_ranked_by is None:
-        return mask
+        return mask, analysis
     adjust = adjust_from_kwargs(rank_by_kwargs)
-    return rank_flagged(
+    ranked = rank_flagged(
         mask,
         y,
         P,
@@ -217,6 +244,7 @@ def find_label_issues(
         adjust_pred_probs=adjust,
         thresholds=analysis.thresholds,
     )
+    return ranked, analysis
 
 
 def _all_zero(labels: object) -> bool:

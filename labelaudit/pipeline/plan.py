@@ -65,12 +65,14 @@ def check(request: AuditRequest) -> Plan:
 
 
 def _check_sources(request: AuditRequest) -> None:
-    from labelaudit.dynamics.source import KINDS
+    if request.dynamics_kind != "auto":  # the default needs no import of the dynamics package
+        from labelaudit.dynamics.source import KINDS
 
-    if request.dynamics_kind not in KINDS:
-        raise ConfigError(
-            f"--dynamics-kind must be one of {', '.join(KINDS)}, got {request.dynamics_kind!r}."
-        )
+        if request.dynamics_kind not in KINDS:
+            raise ConfigError(
+                f"--dynamics-kind must be one of {', '.join(KINDS)}, got "
+                f"{request.dynamics_kind!r}."
+            )
     _check_columns(request)
     if request.features is not None and request.pred_probs:
         raise ConfigError("give --pred-probs (one or more) or --features, not both.")

@@ -17,10 +17,10 @@ from labelaudit.report import SCHEMA_VERSION, Report
 
 def audit_tokens(evidence, *, observer=None) -> Report:
     """Audit every token of evidence (pipeline/loaders/tokens.TokenEvidence); a Report."""
+    from labelaudit.confident.filter import issues_and_analysis
     from labelaudit.errors import InvalidInputError
     from labelaudit.pipeline.observer import SILENT
     from labelaudit.token_classification._inputs import checked
-    from labelaudit.token_classification.filter import issues_of_tokens
     from labelaudit.token_classification.rank import scores_of_tokens
 
     observer = observer or SILENT
@@ -31,19 +31,24 @@ def audit_tokens(evidence, *, observer=None) -> Report:
     except InvalidInputError as exc:
         raise InvalidInputError(f"{evidence.source}: {exc}") from exc
     with observer.stage(f"Auditing {total:,} tokens of {evidence.sentences:,} sentences × {k}"):
-        flagged_rows = np.asarray(issues_of_tokens(tokens), dtype=np.int64)
+        # The filter token_classification.filter.find_label_issues runs, keeping its analysis:
+        # the suggestions are its argmax and row maxima, not another pass over the tokens.
+        ranked, analysis = issues_and_analysis(
+            tokens.labels, tokens.pred_probs, return_indices_ranked_by="self_confidence"
+        )
+        flagged_rows = np.asarray(ranked, dtype=np.int64)
         sentence_scores, token_scores, _ = scores_of_tokens(tokens)
     sentence = np.repeat(np.arange(evidence.sentences, dtype=np.int64), np.diff(offsets))
     rank = np.zeros(total, dtype=np.int64)
     rank[flagged_rows] = np.arange(1, len(flagged_rows) + 1)
-    suggested = np.asarray(probs).argmax(axis=1).astype(np.int64)
+    suggested = analysis.stats.argmax.astype(np.int64)
     columns = {
         "row": np.arange(total, dtype=np.int64),
         "sentence": sentence,
         "token": np.arange(total, dtype=np.int64) - offsets[sentence],
         "given_label": flat,
         "suggested_label": suggested,
-        "suggestion_confidence": np.asarray(probs)[np.arange(total), suggested].astype(np.float64),
+        "suggestion_confidence": analysis.stats.row_max.astype(np.float64),
         "label_quality": np.asarray(token_scores, dtype=np.float64),
         "sentence_quality": np.asarray(sentence_scores, dtype=np.float64)[sentence],
         "is_label_issue": rank > 0,
