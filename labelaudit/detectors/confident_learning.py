@@ -185,6 +185,7 @@ class ConfidentLearning:
             confident_joint=joint if self.filter_by in PRUNING_METHODS else None,
         )
         rule = None
+        explain = {"joint": joint, "self_confidence": analysis.self_confidence}
         if self.adaptive:
             candidates = (analysis.stats.argmax != labels) & ~analysis.given_is_argmax()
             if joints is None:
@@ -199,6 +200,7 @@ class ConfidentLearning:
             mask, rule = adaptive_mask(
                 labels, analysis.self_confidence, candidates, mask, calibrated, posterior
             )
+            explain["posterior"] = posterior
             rule["joint"] = "pred_probs"
             if ensemble_evidence is not None:
                 rule["joint"] = ensemble_evidence["joint"]
@@ -227,6 +229,7 @@ class ConfidentLearning:
             ranking=ranking,
             details=details,
             predicted_label=analysis.stats.argmax,
+            explain=explain,
         )
 
 
