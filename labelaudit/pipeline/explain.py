@@ -37,12 +37,49 @@ def given_columns(labels: np.ndarray, pred_probs, thresholds=None) -> dict[str, 
     return {"given_prob": np.asarray(sc, dtype=np.float64), "given_threshold": t[labels]}
 
 
+def fmt(values) -> np.ndarray:
+    """Numbers (F,) as p() writes them, as an object array of str. Each value is first rounded to
+    what p() shows, so only the few distinct shown values are formatted."""
+    values = np.asarray(values, dtype=np.float64)
+    out = np.empty(len(values), dtype=object)
+    tiny = (np.abs(values) < 0.005) & (values != 0)
+    for group, spec in ((~tiny, ".2f"), (tiny, ".0e")):
+        v = values[group]
+        if not len(v):
+            continue
+        if spec == ".2f":
+            shown = np.rint(v * 100) / 100
+        else:  # one significant digit: mantissa × 10^exponent
+            scale = 10.0 ** np.floor(np.log10(np.abs(v)))
+            shown = np.rint(v / scale) * scale
+        distinct, inverse = np.unique(shown, return_inverse=True)
+        text = np.array([format(x, spec) for x in distinct.tolist()], dtype=object)
+        out[group] = text[inverse.reshape(-1)]
+    return out
+
+
+def ints(values) -> np.ndarray:
+    """Integers (F,) as an object array of str, formatting each distinct value once."""
+    distinct, inverse = np.unique(np.asarray(values, dtype=np.int64), return_inverse=True)
+    return np.array([str(v) for v in distinct.tolist()], dtype=object)[inverse.reshape(-1)]
+
+
+def join(*parts) -> np.ndarray:
+    """Element-wise concatenation of object arrays of str (F,) and plain strings."""
+    out = np.asarray(parts[0], dtype=object)
+    for part in parts[1:]:
+        out = out + part
+    return out
+
+
 class Sentences:
-    """Builds the sentences of the flagged rows `rows` (F,) of a single-label report."""
+    """The flagged rows `rows` (F,) of a single-label report, as the sentences need them."""
 
     def __init__(self, columns: dict[str, np.ndarray], rows: np.ndarray, names, k: int) -> None:
         self.rows = rows
-        self.names = names
+        top = int(max(k, columns["given_label"].max() + 1, columns["suggested_label"].max() + 1))
+        texts = [f"class {c}" for c in range(top)] if names is None else [str(x) for x in names]
+        self.names = np.array(texts, dtype=object)
         self.counts = np.bincount(columns["given_label"], minlength=k)  # examples per class
         self.y = columns["given_label"][rows]
         self.s = columns["suggested_label"][rows]
@@ -51,23 +88,32 @@ class Sentences:
         self.ty = columns["given_threshold"][rows]
         self.top = None  # the model's argmax of each flagged row, where known
 
-    def name(self, k: int) -> str:
-        return str(self.names[k]) if self.names is not None else f"class {k}"
+    def name(self, codes) -> np.ndarray:
+        """Class names (F,) of class indices, or 'class k' without names."""
+        return self.names[np.asarray(codes)]
 
-    def given(self, f: int) -> str:
-        """'P(three) = 0.02 (threshold 0.41)' for the f-th flagged row."""
-        return f"P({self.name(self.y[f])}) = {p(self.py[f])} (threshold {p(self.ty[f])})"
+    def given(self) -> np.ndarray:
+        """'P(three) = 0.02 (threshold 0.41)' per flagged row."""
+        return join(
+            "P(", self.name(self.y), ") = ", fmt(self.py), " (threshold ", fmt(self.ty), ")"
+        )
 
-    def model(self, f: int) -> str:
+    def model(self) -> np.ndarray:
         """What the suggestion is: the model's top class, or the noise posterior's choice."""
-        said = f"{self.name(self.s[f])} ({p(self.ps[f])})"
-        if self.top is None or self.top[f] == self.s[f]:
-            return f"the model says {said}"
-        return f"suggested {said}, the noise posterior's choice over the model's {self.name(self.top[f])}"
+        said = join(self.name(self.s), " (", fmt(self.ps), ")")
+        says = "the model says " + said
+        if self.top is None:
+            return says
+        other = join(
+            "suggested ",
+            said,
+            ", the noise posterior's choice over the model's ",
+            self.name(self.top),
+        )
+        return np.where(self.top == self.s, says, other)
 
-    def swap(self, f: int, true: int | None = None) -> str:
-        true = self.s[f] if true is None else true
-        return f"{self.name(self.y[f])}{ARROW}{self.name(true)}"
+    def swap(self, true) -> np.ndarray:
+        return join(self.name(self.y), ARROW, self.name(true))
 
 
 def classification_explanations(
@@ -92,22 +138,20 @@ def classification_explanations(
     s = Sentences(columns, rows, class_names, pred_probs.shape[1])
     if result.predicted_label is not None:
         s.top = np.asarray(result.predicted_label)[rows]
-    method = options.get("filter_by") if detector == "confident_learning" else None
     if detector != "confident_learning":
-        quality = columns["label_quality"][rows]
-        first = [f"flagged by {detector} (label_quality {p(q)})" for q in quality]
+        head = join(
+            f"flagged by {detector} (label_quality ", fmt(columns["label_quality"][rows]), ")"
+        )
     elif result.details.get("default_rule"):
-        first = _adaptive(s, result.details["default_rule"], result.explain, members)
+        head = _adaptive(s, result.details["default_rule"], result.explain, members)
     else:
-        first = _cleanlab(s, method or "prune_by_noise_rate", pred_probs, result, options)
+        method = options.get("filter_by") or "prune_by_noise_rate"
+        head = _cleanlab(s, method, pred_probs, result, options)
+    text = join(head, "; ", s.given(), "; ", s.model())
     agree = _agreement(members, rows, s.s)
-    text = []
-    for f, head in enumerate(first):
-        parts = [head, s.given(f), s.model(f)]
-        if agree is not None:
-            parts.append(f"{agree[f]}/{len(members)} models say {s.name(s.s[f])}")
-        text.append("; ".join(parts))
-    out[rows] = text
+    if agree is not None:
+        text = join(text, "; ", ints(agree), f"/{len(members)} models say ", s.name(s.s))
+    out[rows] = text.tolist()
     return out
 
 
@@ -123,7 +167,7 @@ def _agreement(members, rows: np.ndarray, suggested: np.ndarray) -> np.ndarray |
     return votes
 
 
-def _adaptive(s: Sentences, rule: dict, facts: dict, members) -> list[str]:
+def _adaptive(s: Sentences, rule: dict, facts: dict, members) -> np.ndarray:
     """The error posterior of each flagged row and the cut of the expected-F1 count."""
     from labelaudit.confident.adaptive import _logit, low_component_posterior
 
@@ -141,52 +185,55 @@ def _adaptive(s: Sentences, rule: dict, facts: dict, members) -> list[str]:
         f"{evidence['num_candidates_predicted_neq_given']} disagreements flagged, the count that "
         f"maximises the expected F1, {evidence['expected_f1']:.2f})"
     )
-    out = []
-    for b, m in zip(bayes.tolist(), low.tolist(), strict=True):
-        if m > b:
-            head = f"error posterior {p(m)}, from the low self-confidence mixture component"
-            head += f" (Bayes posterior{combined} {p(b)})"
-        else:
-            head = f"error posterior{combined} {p(b)}"
-        out.append(head + tail)
-    return out
+    plain = join(f"error posterior{combined} ", fmt(bayes))
+    raised = join(
+        "error posterior ",
+        fmt(low),
+        f", from the low self-confidence mixture component (Bayes posterior{combined} ",
+        fmt(bayes),
+        ")",
+    )
+    return np.where(low > bayes, raised, plain) + tail
 
 
-def _cleanlab(s: Sentences, method: str, pred_probs, result, options: dict) -> list[str]:
+def _cleanlab(s: Sentences, method: str, pred_probs, result, options: dict) -> np.ndarray:
     """What cleanlab's filter_by rule was for each flagged row."""
     from labelaudit.confident.methods import LOW_SCORE_METHODS, PRUNING_METHODS
 
     if method == "predicted_neq_given":
-        return [f"the model's top class is not the given {s.name(y)}" for y in s.y]
+        return "the model's top class is not the given " + s.name(s.y)
     if method in LOW_SCORE_METHODS:
-        score = method.removeprefix("low_")
-        return _low_score(s, score, pred_probs)
+        return _low_score(s, method.removeprefix("low_"), pred_probs)
     if method == "confident_learning":
         return _confident_joint(s, pred_probs, result.details["thresholds"])
     if method not in PRUNING_METHODS:
-        return [f"flagged by {method}"] * len(s.rows)
+        return np.full(len(s.rows), f"flagged by {method}", dtype=object)
     pcm = _prune_counts(s, result.explain["joint"], options)
-    out = []
-    by_class = _class_cut(s, pcm) if method != "prune_by_noise_rate" else None
-    swaps = _swap_cells(s, pred_probs, pcm) if method != "prune_by_class" else None
-    for f in range(len(s.rows)):
-        parts = []
-        if swaps is not None:
-            true, count, margin = swaps[f]
-            if true < 0:
-                parts.append(f"one of the likeliest {s.name(s.y[f])} swaps in the confident joint")
-            else:
-                parts.append(
-                    f"one of the {count} likeliest {s.swap(f, true)} swaps in the confident "
-                    f"joint (P({s.name(true)}) − P({s.name(s.y[f])}) = {p(margin)})"
-                )
-        if by_class is not None:
-            parts.append(
-                f"one of the {by_class[f]} lowest P({s.name(s.y[f])}) among rows labelled "
-                f"{s.name(s.y[f])}"
-            )
-        out.append(", and ".join(parts))
-    return out
+    parts = []
+    if method != "prune_by_class":
+        true, count, margin = _swap_cells(s, pred_probs, pcm)
+        named = join(
+            "one of the ",
+            ints(count),
+            " likeliest ",
+            s.swap(true),
+            " swaps in the confident joint (P(",
+            s.name(np.maximum(true, 0)),
+            ") − P(",
+            s.name(s.y),
+            ") = ",
+            fmt(margin),
+            ")",
+        )
+        unnamed = join("one of the likeliest swaps of ", s.name(s.y), " in the confident joint")
+        parts.append(np.where(true >= 0, named, unnamed))
+    if method != "prune_by_noise_rate":
+        cut = s.counts[s.y] - np.asarray(pcm.diagonal())[s.y]  # n_k − PCM[k, k]
+        label = s.name(s.y)
+        parts.append(
+            join("one of the ", ints(cut), " lowest P(", label, ") among rows labelled ", label)
+        )
+    return parts[0] if len(parts) == 1 else join(parts[0], ", and ", parts[1])
 
 
 def _prune_counts(s: Sentences, joint, options: dict):
@@ -203,84 +250,123 @@ def _prune_counts(s: Sentences, joint, options: dict):
     )
 
 
-def _class_cut(s: Sentences, pcm) -> np.ndarray:
-    """prune_by_class's count per flagged row: n_k − PCM[k, k] rows of lowest P(k) in class k."""
-    keep = np.asarray(pcm.diagonal())
-    return s.counts[s.y] - keep[s.y]
+# Pairs (flagged row, cell of its class) per chunk of _swap_cells: bounds its temporaries.
+PAIRS_PER_CHUNK = 1 << 21
 
 
-def _swap_cells(s: Sentences, pred_probs, pcm) -> list[tuple[int, int, float]]:
-    """Per flagged row (true j, PCM[j, k], margin): the cell (given k, true j) whose pruning took
-    it, i.e. the row is among the PCM[j, k] largest P(j) − P(k) of its class.
+def _swap_cells(s: Sentences, pred_probs, pcm) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per flagged row (true j, PCM[j, k], margin P(j) − P(k)) (each (F,)): the cell (given k,
+    true j) whose pruning took it, i.e. the row is among the PCM[j, k] largest positive margins
+    of its class; j = −1 where none is found (ties at a cut).
 
     A cell's picks are all flagged (prune_by_noise_rate), so they are its PCM[j, k] largest
-    margins among the flagged rows of class k; only those rows are read. Where several cells
-    took a row, the suggested class's cell is named, else the one with the largest margin.
-    (-1, 0, 0.0) when no cell is found (ties at a cut)."""
+    margins among the flagged rows of class k: only (flagged row, cell of its class) pairs are
+    read. Where several cells took a row, the suggested class's cell is named, else the one with
+    the largest margin."""
     from labelaudit.confident.prune import _positive_cells
 
-    true, cls, q = _positive_cells(pcm)
+    true, cls, q = _positive_cells(pcm)  # ordered by (class, true)
     off = true != cls
     true, cls, q = true[off], cls[off], q[off]
-    found: list[tuple[int, int, float]] = [(-1, 0, 0.0)] * len(s.rows)
-    order = np.argsort(s.y, kind="stable")
-    bounds = np.searchsorted(s.y[order], np.arange(len(pcm) + 1))
-    starts = np.searchsorted(cls, np.arange(len(pcm) + 1))
-    for k in np.flatnonzero(np.diff(bounds)):
-        mine = order[bounds[k] : bounds[k + 1]]
-        js, qs = true[starts[k] : starts[k + 1]], q[starts[k] : starts[k + 1]]
-        if not len(js):
+    k_all = len(pcm)
+    starts = np.searchsorted(cls, np.arange(k_all + 1))
+    per_class = np.diff(starts)
+    order = np.argsort(s.y, kind="stable")  # flagged rows grouped by class
+    found_true = np.full(len(s.rows), -1, dtype=np.int64)
+    found_count = np.zeros(len(s.rows), dtype=np.int64)
+    found_margin = np.zeros(len(s.rows))
+    # Chunks of whole classes, each about PAIRS_PER_CHUNK pairs.
+    y_sorted = s.y[order]
+    class_start = np.flatnonzero(np.r_[True, y_sorted[1:] != y_sorted[:-1]]) if len(order) else []
+    pairs_before = np.r_[0, np.cumsum(per_class[y_sorted])][class_start]
+    total = int(per_class[y_sorted].sum())
+    chunk_of = np.searchsorted(pairs_before, np.arange(0, total, PAIRS_PER_CHUNK), side="right")
+    bounds = np.r_[np.asarray(class_start)[np.unique(chunk_of - 1)], len(order)]
+    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        f = order[lo:hi]
+        f = f[per_class[s.y[f]] > 0]  # a row of a class without cells has no pair
+        if not len(f):
             continue
-        rows = s.rows[mine]
-        margin = gather(pred_probs, rows[:, None], js[None, :]) - s.py[mine][:, None]
-        margin = np.asarray(margin, dtype=np.float64)
-        picked = np.zeros(margin.shape, dtype=bool)
-        for c, take in enumerate(qs.tolist()):
-            top = np.argsort(-margin[:, c], kind="stable")[: int(take)]
-            picked[top, c] = margin[top, c] > 0
-        for local, f in enumerate(mine.tolist()):
-            cells = np.flatnonzero(picked[local])
-            if not len(cells):
-                continue
-            own = cells[js[cells] == s.s[f]]
-            c = own[0] if len(own) else cells[np.argmax(margin[local, cells])]
-            found[f] = (int(js[c]), int(qs[c]), float(margin[local, c]))
-    return found
+        width = per_class[s.y[f]]
+        owner = np.repeat(f, width)  # flagged-row index of each pair
+        cell = np.repeat(starts[s.y[f]] - np.cumsum(width) + width, width) + np.arange(width.sum())
+        j = true[cell]
+        margin = np.asarray(gather(pred_probs, s.rows[owner], j), dtype=np.float64) - s.py[owner]
+        # Rank of each positive margin within its cell, largest first (ties: row order); pairs
+        # with margin <= 0 are never picked and never outrank a positive one, so they are skipped.
+        positive = np.flatnonzero(margin > 0)
+        # One sort on cell + (1 − margin) / 2: margins in (0, 1] keep their order inside a cell
+        # down to ~1e-10 (float64 next to a cell index below 2^20), and finer ties go by row.
+        key = cell[positive] + (1.0 - margin[positive]) / 2
+        by_cell = positive[np.argsort(key, kind="stable")]
+        first = np.searchsorted(cell[by_cell], cell[by_cell], side="left")
+        picked = np.zeros(len(cell), dtype=bool)
+        picked[by_cell] = np.arange(len(by_cell)) - first < q[cell[by_cell]]
+        # per row (its pairs are contiguous): the suggested class's cell, else the largest margin
+        score = np.where(picked, 1.0 + 2.0 * (j == s.s[owner]) + margin, 0.0)
+        group = np.cumsum(width) - width
+        best_score = np.maximum.reduceat(score, group)
+        hits = np.flatnonzero(score == np.repeat(best_score, width))
+        best = hits[np.searchsorted(hits, group)]
+        ok = best_score > 0
+        rows_ok, best = f[ok], best[ok]
+        found_true[rows_ok] = j[best]
+        found_count[rows_ok] = q[cell[best]]
+        found_margin[rows_ok] = margin[best]
+    return found_true, found_count, found_margin
 
 
-def _low_score(s: Sentences, score: str, pred_probs) -> list[str]:
+def _low_score(s: Sentences, score: str, pred_probs) -> np.ndarray:
     """low_self_confidence / low_normalized_margin: the row is among the lowest scores, as many
     as the confident joint's off-diagonal count."""
     from labelaudit.confident.rank import scores_for
 
     count = len(s.rows)
     if score == "self_confidence":
-        return [f"one of the {count} lowest self-confidences P(given)"] * count
+        return np.full(count, f"one of the {count} lowest self-confidences P(given)", dtype=object)
     values = np.empty(count)
     for part in row_blocks(count, pred_probs.shape[1]):
         block = np.asarray(pred_probs[s.rows[part]])
         values[part] = scores_for(s.y[part], block, score)
-    return [f"one of the {count} lowest normalized margins ({p(v)})" for v in values]
+    return join(f"one of the {count} lowest normalized margins (", fmt(values), ")")
 
 
-def _confident_joint(s: Sentences, pred_probs, thresholds) -> list[str]:
+def _confident_joint(s: Sentences, pred_probs, thresholds) -> np.ndarray:
     """confident_learning: the row sits off the diagonal of the confident joint, counted under
-    the class cleanlab guesses (the only class at its threshold, else the argmax of two or more)."""
+    the class cleanlab guesses: the argmax when it reaches its threshold (then two or more
+    classes may, and cleanlab takes the argmax), else the one class that does. Only rows whose
+    argmax falls short of its threshold are read whole."""
     t = np.asarray(thresholds, dtype=np.float64)
-    out = []
-    for part in row_blocks(len(s.rows), pred_probs.shape[1]):
-        block = np.asarray(pred_probs[s.rows[part]], dtype=np.float64)
+    top = s.top
+    if top is None:
+        top = np.empty(len(s.rows), dtype=np.int64)
+        for part in row_blocks(len(s.rows), pred_probs.shape[1]):
+            top[part] = np.asarray(pred_probs[s.rows[part]]).argmax(axis=1)
+    guess = np.asarray(top, dtype=np.int64).copy()
+    value = np.asarray(gather(pred_probs, s.rows, guess), dtype=np.float64)
+    short = np.flatnonzero(value < t[guess] - THRESHOLD_SLACK)
+    for part in row_blocks(len(short), pred_probs.shape[1]):
+        rows = short[part]
+        block = np.asarray(pred_probs[s.rows[rows]], dtype=np.float64)
         passing = block >= t - THRESHOLD_SLACK
-        count = passing.sum(axis=1)
-        guess = np.where(count > 1, block.argmax(axis=1), passing.argmax(axis=1))
-        for i, f in enumerate(range(part.start, part.stop)):
-            j = int(guess[i])
-            which = "the only class" if count[i] == 1 else f"the likeliest of {count[i]} classes"
-            out.append(
-                f"counted as a {s.swap(f, j)} swap in the confident joint: P({s.name(j)}) = "
-                f"{p(block[i, j])} reaches its threshold {p(t[j])}, {which} that does"
-            )
-    return out
+        # two or more classes at their thresholds: cleanlab still takes the argmax
+        one = passing.sum(axis=1) == 1
+        guess[rows[one]] = passing[one].argmax(axis=1)
+        value[rows] = block[np.arange(len(rows)), guess[rows]]
+    reaches = value >= t[guess] - THRESHOLD_SLACK
+    how = np.where(reaches, " reaches its threshold ", " is the argmax, short of its threshold ")
+    tail = np.where(reaches, "", ", while other classes reach theirs")
+    return join(
+        "counted as a ",
+        s.swap(guess),
+        " swap in the confident joint: P(",
+        s.name(guess),
+        ") = ",
+        fmt(value),
+        how,
+        fmt(t[guess]),
+        tail,
+    )
 
 
 def dynamics_explanations(td, name: str, result, flagged: np.ndarray, class_names) -> np.ndarray:
@@ -390,10 +476,8 @@ def combined_suffix(columns: dict[str, np.ndarray], rows: np.ndarray, class_name
     """For a dynamics report combined with out-of-sample probabilities: P(given) and its threshold,
     and the combined posterior's suggestion, per flagged row."""
     s = Sentences(columns, rows, class_names, 0)
-    return [
-        f"out of sample {s.given(f)}; the combined posterior says {s.name(s.s[f])} ({p(s.ps[f])})"
-        for f in range(len(rows))
-    ]
+    said = join(s.name(s.s), " (", fmt(s.ps), ")")
+    return join("out of sample ", s.given(), "; the combined posterior says ", said).tolist()
 
 
 def multilabel_explanations(
