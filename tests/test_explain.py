@@ -197,6 +197,8 @@ def test_logits_and_library_reports_have_the_columns(tmp_path):
     i = np.flatnonzero(cols["is_label_issue"])[0]
     assert f"P(class {given[i]}) = " in cols["explanation"][i]
     assert cols["explanation"].dtype == object and cols["given_threshold"].dtype == np.float64
+    top = report.summary()["top_issues"][0]  # `audit --json` shows the top issues' sentences
+    assert top["explanation"] == cols["explanation"][top["row"]] and top["explanation"]
 
 
 def test_multi_label_reports_explain_the_issue_classes(tmp_path):
