@@ -22,7 +22,7 @@ THRESHOLD_SLACK = 1e-6
 
 
 def p(value: float) -> str:
-    """A probability as the sentences write it: two decimals, or one significant digit below 0.01."""
+    """A probability as the sentences write it: two decimals, or one significant digit below 0.005."""
     value = float(value)
     return f"{value:.2f}" if value >= 0.005 or value == 0 else f"{value:.0e}"
 
