@@ -153,6 +153,8 @@ class Report:
         if "given_name" in cols:
             item["given_name"] = str(cols["given_name"][i])
             item["suggested_name"] = str(cols["suggested_name"][i])
+        if "explanation" in cols:
+            item["explanation"] = cols["explanation"][i]
         return item
 
     def to_parquet(

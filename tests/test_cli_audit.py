@@ -40,6 +40,9 @@ def test_report_matches_library(files):
         "label_quality",
         "is_label_issue",
         "issue_rank",
+        "given_prob",
+        "given_threshold",
+        "explanation",
     ]
     assert df["row"].tolist() == list(range(len(labels)))
     # The default is labelaudit's adaptive rule (docs/default-rule.md): the CLI gives exactly the

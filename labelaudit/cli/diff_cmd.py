@@ -15,6 +15,14 @@ from labelaudit.cli.review_render import print_diff
 def diff_command(
     old: Annotated[Path, typer.Argument(metavar="OLD", help="The earlier report.")],
     new: Annotated[Path, typer.Argument(metavar="NEW", help="The later report.")],
+    exit_code: Annotated[
+        bool,
+        typer.Option(
+            "--exit-code",
+            help="Exit 1 when the flagged sets differ (rows added or removed), 0 when they are "
+            "the same, as `git diff --exit-code`.",
+        ),
+    ] = False,
     json_output: Json = False,
     quiet: Quiet = False,
     debug: Debug = False,
@@ -22,11 +30,15 @@ def diff_command(
     """Compare two audits of the same examples.
 
     Lists rows newly flagged, no longer flagged, and flagged in both with a different
-    suggestion.
+    suggestion. --json lists them with their ids (`added`, `removed`, `changed`).
+
+    Exit codes: 0 (with --exit-code: the flagged sets are the same), 1 (with --exit-code: they
+    differ), 2 bad input.
 
     Example:
 
         labelaudit diff last_week.parquet today.parquet
+        labelaudit diff last_week.parquet today.parquet --exit-code --quiet   # in CI
     """
     with console.handled(debug=debug, quiet=quiet):
         from labelaudit.report import Report
@@ -38,7 +50,7 @@ def diff_command(
             import json
 
             console.out.print_json(json.dumps(result.as_dict()))
-            return
-        if quiet:
-            return
-        print_diff(result, a, b)
+        elif not quiet:
+            print_diff(result, a, b)
+    if exit_code and result.flags_differ:
+        raise typer.Exit(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,9 @@ from labelaudit.cli import console
 from labelaudit.cli.options import Debug, Json, Quiet
 
 EXIT_FAIL = 1
+
+
+Format = Enum("Format", {name: name for name in ("text", "json", "github")}, type=str)
 
 
 def gate_command(
@@ -29,6 +33,14 @@ def gate_command(
             help="Accept every issue flagged now: write them to the baseline file and pass.",
         ),
     ] = False,
+    output_format: Annotated[
+        Format,
+        typer.Option(
+            "--format",
+            help="text: tables; json: one JSON document (as --json); github: GitHub Actions "
+            "annotations, ::error for a failed check and ::notice for a passing one.",
+        ),
+    ] = Format.text,
     json_output: Json = False,
     quiet: Quiet = False,
     debug: Debug = False,
@@ -40,22 +52,37 @@ def gate_command(
     (docs/gate.md).
 
     Exit codes: 0 pass, 1 fail (a table says what broke), 2 bad configuration or input.
+    --json prints one document whose `checks` give each limit and actual value as numbers.
 
     Example:
 
         labelaudit gate                      # in pre-commit or CI
+        labelaudit gate --format github      # in GitHub Actions: annotations on the run
         labelaudit gate --update-baseline    # accept the issues flagged today
     """
     with console.handled(debug=debug, quiet=quiet):
+        from labelaudit.errors import ConfigError
         from labelaudit.gate.config import find_config, load_config
         from labelaudit.gate.run import evaluate
+
+        if json_output and output_format not in (Format.text, Format.json):
+            raise ConfigError(
+                f"--json and --format {output_format.value} ask for two outputs; choose one."
+            )
+        if json_output:
+            output_format = Format.json
 
         path = config if config is not None else find_config(Path.cwd())
         settings = load_config(path)
         with console.stage("Auditing labels", quiet=quiet):
             result = evaluate(settings, update_baseline=update_baseline)
-        if json_output:
+        if output_format is Format.json:
             _print_json(result, settings)
+        elif output_format is Format.github:
+            from labelaudit.gate.annotations import annotations
+
+            for line in annotations(result, str(settings.report)):
+                typer.echo(line)
         elif not quiet:
             _print(result, settings, update_baseline)
     if not result.passed:
@@ -70,7 +97,7 @@ def _print_json(result, settings) -> None:
         "report": str(settings.report),
         "accepted": result.accepted,
         "open_issues": len(result.open_rows),
-        "checks": [c.__dict__ for c in result.checks],
+        "checks": [c.as_dict() for c in result.checks],
         "open_rows": result.open_rows[:100].tolist(),
     }
     console.out.print_json(json.dumps(payload))
@@ -79,6 +106,8 @@ def _print_json(result, settings) -> None:
 def _print(result, settings, update_baseline: bool) -> None:
     from rich.markup import escape
     from rich.table import Table
+
+    from labelaudit.gate.annotations import describe
 
     if update_baseline:
         console.out.print(
@@ -90,7 +119,7 @@ def _print(result, settings, update_baseline: bool) -> None:
         table.add_column(col)
     for check in result.checks:
         status = "[green]pass[/]" if check.passed else "[bold red]FAIL[/]"
-        table.add_row(escape(check.name), check.limit, check.actual, status)
+        table.add_row(escape(check.name), *describe(check), status)
     if not result.checks:
         table.add_row("(no limits configured)", "–", "–", "[green]pass[/]")
     console.out.print(table)

@@ -26,6 +26,8 @@ class DetectorResult:
     columns: extra per-row report columns (name -> (N,) array), e.g. diagnostics.
     predicted_label: (N,) argmax of pred_probs when the detector computed it anyway, so the
         pipeline's class-order check needs no second pass; None means "compute it".
+    explain: facts the report's explanations read (pipeline/explain.py) and that are never
+        written, e.g. the confident joint the pruning used or each row's error posterior.
     """
 
     label_quality: np.ndarray
@@ -37,6 +39,7 @@ class DetectorResult:
     suggestion_confidence: np.ndarray | None = None
     columns: dict[str, np.ndarray] = field(default_factory=dict)
     predicted_label: np.ndarray | None = None
+    explain: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def validate(self, n: int, name: str) -> None:
         """Fail loudly when a (plugin) detector breaks the contract."""

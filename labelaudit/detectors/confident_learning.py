@@ -182,6 +182,7 @@ class ConfidentLearning:
         else:
             joint = calibrated if self.calibrate else analysis.raw_joint()
         rule = fused = None
+        explain = {"joint": joint, "self_confidence": analysis.self_confidence}
         if self.adaptive:
             # The rule replaces cleanlab's pruning, so no prune_by_noise_rate pass runs here.
             candidates = (analysis.stats.argmax != labels) & ~analysis.given_is_argmax()
@@ -199,6 +200,7 @@ class ConfidentLearning:
             mask, rule = adaptive_mask(
                 labels, analysis.self_confidence, candidates, calibrated, posterior
             )
+            explain["posterior"] = posterior
             rule["joint"] = "pred_probs"
             if ensemble_evidence is not None:
                 rule["joint"] = ensemble_evidence["joint"]
@@ -241,6 +243,7 @@ class ConfidentLearning:
             ranking=ranking,
             details=details,
             predicted_label=analysis.stats.argmax,
+            explain=explain,
         )
 
 

@@ -14,10 +14,30 @@ from labelaudit.gate.config import GateConfig
 
 @dataclass(frozen=True)
 class Check:
+    """One limit and what the audit measured against it, as numbers (never formatted text).
+
+    unit: "fraction" (limit and actual in [0, 1]; flagged/examples give the count behind actual)
+    or "count" (open issues; flagged is actual, examples None).
+    """
+
     name: str
-    limit: str
-    actual: str
+    limit: float
+    actual: float
     passed: bool
+    unit: str
+    flagged: int
+    examples: int | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "limit": self.limit,
+            "actual": self.actual,
+            "passed": self.passed,
+            "unit": self.unit,
+            "flagged": self.flagged,
+            "examples": self.examples,
+        }
 
 
 @dataclass
@@ -117,25 +137,14 @@ def evaluate(config: GateConfig, *, update_baseline: bool = False) -> GateResult
     n = len(flagged)
     checks = []
     if config.max_issue_fraction is not None:
-        share = open_flags.sum() / n
-        checks.append(
-            Check(
-                "issue fraction",
-                f"≤ {config.max_issue_fraction:.2%}",
-                f"{share:.2%} ({int(open_flags.sum()):,} of {n:,})",
-                bool(share <= config.max_issue_fraction),
-            )
-        )
+        count = int(open_flags.sum())
+        share = count / n
+        limit = float(config.max_issue_fraction)
+        checks.append(Check("issue fraction", limit, share, share <= limit, "fraction", count, n))
     if config.max_new_issues is not None:
         count = int(open_flags.sum())
-        checks.append(
-            Check(
-                "new issues",
-                f"≤ {config.max_new_issues:,}",
-                f"{count:,}",
-                count <= config.max_new_issues,
-            )
-        )
+        limit = config.max_new_issues
+        checks.append(Check("new issues", limit, count, count <= limit, "count", count))
     checks += _class_checks(config, report, open_flags)
     # Every check could be computed: only now write the report (and the new baseline).
     config.report.parent.mkdir(parents=True, exist_ok=True)
@@ -163,13 +172,17 @@ def _class_checks(config: GateConfig, report, open_flags: np.ndarray) -> list[Ch
         limits = {c: limits.get(c, default) for c in range(k)}
     checks = []
     for c, limit in sorted(limits.items()):
-        share = flags[c] / totals[c] if totals[c] else 0.0
+        share = float(flags[c] / totals[c]) if totals[c] else 0.0
+        flagged, examples = int(flags[c]), int(totals[c])
         checks.append(
             Check(
                 f"class {names[c]}",
-                f"≤ {limit:.2%}",
-                f"{share:.2%} ({int(flags[c]):,} of {int(totals[c]):,})",
-                bool(share <= limit),
+                float(limit),
+                share,
+                share <= limit,
+                "fraction",
+                flagged,
+                examples,
             )
         )
     return checks

@@ -92,7 +92,30 @@ def classify(
         )
 
     columns = build_columns(y, P, result, class_names=class_names, ids=id_values)
+    add_explanations(columns, y, P, result, detector, options, class_names, members)
     return Report(columns, _metadata(detector, options, class_names, n, k, result))
+
+
+def add_explanations(columns, y, P, result, detector, options, class_names, members) -> None:
+    """given_prob, given_threshold and explanation (pipeline/explain.py), in place."""
+    from labelaudit.pipeline.explain import classification_explanations, given_columns
+
+    facts = result.explain
+    if "self_confidence" in facts:  # the detector's own P[i, y_i] and cleanlab thresholds
+        t = np.asarray(result.details["thresholds"], dtype=np.float64)
+        columns["given_prob"] = np.asarray(facts["self_confidence"], dtype=np.float64)
+        columns["given_threshold"] = t[y]
+    else:
+        columns.update(given_columns(y, P))
+    columns["explanation"] = classification_explanations(
+        columns,
+        P,
+        result,
+        detector=detector,
+        options=options,
+        class_names=class_names,
+        members=members,
+    )
 
 
 def _detector_options(detector, cl_options, detector_options, members) -> dict[str, Any]:

@@ -80,6 +80,7 @@ def classify_dynamics(
 
     columns = build_columns(y, None, primary, class_names=class_names, ids=id_values)
     columns["evidence"] = _evidence(results, len(y))
+    _explain(columns, td, names, results, primary.is_label_issue, y, class_names)
     for name, result in results.items():
         columns[f"score_{name.replace('-', '_')}"] = np.asarray(result.label_quality, np.float64)
     for name in names:
@@ -103,6 +104,24 @@ def classify_dynamics(
         "details": details,
     }
     return Report(columns, metadata)
+
+
+def _explain(columns, td, names, results, flagged, y, class_names) -> None:
+    """explanation (and, combined with pred_probs, given_prob and given_threshold), in place."""
+    from labelaudit.pipeline.explain import combined_suffix, dynamics_explanations
+
+    text = dynamics_explanations(td, names[0], results[names[0]], flagged, class_names)
+    cl = results.get(CONFIDENT_LEARNING)
+    if cl is not None:  # P(given) and cleanlab's threshold, on the out-of-sample probabilities
+        t = np.asarray(cl.details["thresholds"], dtype=np.float64)
+        columns["given_prob"] = np.asarray(cl.explain["self_confidence"], dtype=np.float64)
+        columns["given_threshold"] = t[y]
+        rows = np.flatnonzero(flagged)
+        for i, extra in zip(
+            rows.tolist(), combined_suffix(columns, rows, class_names), strict=True
+        ):
+            text[i] = f"{text[i]}; {extra}"
+    columns["explanation"] = text
 
 
 def _distribution(name: str, td) -> np.ndarray:

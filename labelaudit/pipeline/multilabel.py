@@ -28,6 +28,7 @@ def classify_multilabel(
     """Audit label sets (list of lists or an N×K 0/1 matrix) against independent per-class
     probabilities (N, K); cleanlab.multilabel_classification's answer, as a Report."""
     from labelaudit.confident import multilabel
+    from labelaudit.pipeline.explain import multilabel_explanations
 
     P = np.asarray(pred_probs)
     y = multilabel.one_hot(labels, P.shape[1] if P.ndim == 2 else 0)
@@ -59,6 +60,9 @@ def classify_multilabel(
     columns["is_label_issue"] = rank > 0
     columns["issue_rank"] = rank
     columns["issue_classes"] = _sets(per_class & (rank > 0)[:, None])
+    columns["explanation"] = multilabel_explanations(
+        y, P, columns, filter_by=filter_by, class_names=class_names
+    )
     metadata = {
         "labelaudit_version": __version__,
         "schema_version": SCHEMA_VERSION,

@@ -70,8 +70,7 @@ def _check_sources(request: AuditRequest) -> None:
 
         if request.dynamics_kind not in KINDS:
             raise ConfigError(
-                f"--dynamics-kind must be one of {', '.join(KINDS)}, got "
-                f"{request.dynamics_kind!r}."
+                f"--dynamics-kind must be one of {', '.join(KINDS)}, got {request.dynamics_kind!r}."
             )
     _check_columns(request)
     if request.features is not None and request.pred_probs:

@@ -231,13 +231,31 @@ class Diff:
     newly_flagged: np.ndarray
     no_longer_flagged: np.ndarray
     changed_suggestion: np.ndarray
+    ids: np.ndarray | None = None  # the reports' ids (the same in both), None without
+
+    @property
+    def flags_differ(self) -> bool:
+        """Whether the two flagged sets differ (what `diff --exit-code` exits 1 on)."""
+        return bool(len(self.newly_flagged) or len(self.no_longer_flagged))
 
     def as_dict(self) -> dict:
+        """Row positions per change, and `added`/`removed`/`changed` as {row, id} records (id
+        null when the reports have none)."""
         return {
+            "flags_differ": self.flags_differ,
             "newly_flagged": self.newly_flagged.tolist(),
             "no_longer_flagged": self.no_longer_flagged.tolist(),
             "changed_suggestion": self.changed_suggestion.tolist(),
+            "added": self._records(self.newly_flagged),
+            "removed": self._records(self.no_longer_flagged),
+            "changed": self._records(self.changed_suggestion),
         }
+
+    def _records(self, rows: np.ndarray) -> list[dict]:
+        ids = self.ids
+        return [
+            {"row": int(i), "id": None if ids is None else _plain(ids[i])} for i in rows.tolist()
+        ]
 
 
 def diff_reports(old: Report, new: Report, old_path: Path, new_path: Path) -> Diff:
@@ -280,6 +298,7 @@ def diff_reports(old: Report, new: Report, old_path: Path, new_path: Path) -> Di
         newly_flagged=newly[np.argsort(rank[newly], kind="stable")],
         no_longer_flagged=np.flatnonzero(fa & ~fb),
         changed_suggestion=np.flatnonzero(changed),
+        ids=b.get("id"),
     )
 
 
