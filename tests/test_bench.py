@@ -106,4 +106,4 @@ def test_bench_tokens_runs_both_and_compares_their_flagged_pairs():
     row = measure(20_000)
     assert row.identical
     assert row.speedup == pytest.approx(row.cleanlab.seconds / row.labelaudit.seconds)
-    assert row.rss_budget_mb == pytest.approx(1.5 * row.file_mb + 150)
+    assert row.cleanlab.peak_rss_mb > 0 and row.labelaudit.peak_rss_mb > 0

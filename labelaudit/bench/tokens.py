@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from labelaudit.bench.end_to_end import ProcessRun, best_of, rss_budget_mb
+from labelaudit.bench.end_to_end import ProcessRun, best_of
 
 CLEANLAB_SCRIPT = """
 import sys, warnings
@@ -45,7 +45,6 @@ class TokenRow:
     cleanlab: ProcessRun
     labelaudit: ProcessRun
     speedup: float
-    rss_budget_mb: float  # 1.5 × the probability file + 150 MB
     identical: bool
 
     def as_dict(self) -> dict:
@@ -122,6 +121,5 @@ def measure(total: int, *, repeat: int = 1, seed: int = 0) -> TokenRow:
         cleanlab=best_theirs,
         labelaudit=best_ours,
         speedup=best_theirs.seconds / best_ours.seconds,
-        rss_budget_mb=rss_budget_mb(file_mb),
         identical=identical,
     )

@@ -112,7 +112,7 @@ def _measure(grid, e2e_grid, repeat: int, backend: str):
 
 
 def _measure_rules(grid, repeat: int):
-    """What the adaptive default adds to `labelaudit.audit` at each size (NumPy only)."""
+    """What the adaptive default adds to the detector `labelaudit.audit` runs (NumPy only)."""
     from labelaudit.bench import speed
 
     rows = []
@@ -125,8 +125,8 @@ def _measure_rules(grid, repeat: int):
 
 def _print_rules(rows) -> None:
     table = Table(
-        title="labelaudit.audit: the adaptive default against filter_by=prune_by_noise_rate, "
-        "median s of interleaved runs",
+        title="Confident-learning detector: the adaptive default against "
+        "filter_by=prune_by_noise_rate, median s of interleaved runs",
         title_justify="left",
     )
     for col in ("N×K", "default", "explicit", "rule adds", "flagged", "cleanlab flags"):

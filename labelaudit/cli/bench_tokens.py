@@ -47,7 +47,7 @@ def tokens_command(
             title_justify="left",
         )
         columns = ("tokens", "sentences", "K", "file MB", "cleanlab", "ours", "ratio")
-        for col in (*columns, "cl RSS", "ours RSS", "budget", "same flags"):
+        for col in (*columns, "cl RSS", "ours RSS", "same flags"):
             table.add_column(col, justify="right")
         table.add_row(
             f"{row.tokens:,}",
@@ -59,7 +59,6 @@ def tokens_command(
             f"{row.speedup:.1f}×",
             f"{row.cleanlab.peak_rss_mb:.0f}",
             f"{row.labelaudit.peak_rss_mb:.0f}",
-            f"{row.rss_budget_mb:.0f}",
             "yes" if row.identical else "[red]NO[/]",
         )
         console.out.print(table)
