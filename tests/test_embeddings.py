@@ -86,11 +86,11 @@ def test_the_vote_is_out_of_sample_smoothed_and_its_score_is_the_grids():
 
 def test_the_choice_is_the_lowest_log_loss_and_recorded():
     X, y, _ = _blobs(seed=3)
-    free, details = knn_pred_probs(X, y)
+    _, details = knn_pred_probs(X, y)
     assert details["metric"] in ("cosine", "euclidean") and details["weights"] in (
         "uniform", "distance")  # fmt: skip
     for k in (1, 5, 50):
-        fixed, d2 = knn_pred_probs(X, y, k=k)
+        _, d2 = knn_pred_probs(X, y, k=k)
         assert d2["log_loss"] >= details["log_loss"] - 1e-12
     both = embedding_pred_probs(X, y, model="auto")
     scores = {m: both.details[m]["log_loss"] for m in ("knn", "probe")}
@@ -144,7 +144,7 @@ def test_data_driven_k_beats_each_fixed_k_over_both_regimes():
 
 
 def test_cli_audit_report_export_and_page(tmp_path, digits):
-    X, labels, err = digits
+    X, labels, _ = digits
     np.save(tmp_path / "L.npy", labels)
     np.save(tmp_path / "E.npy", X.astype(np.float32))
     out = tmp_path / "R.parquet"
@@ -165,7 +165,8 @@ def test_cli_audit_report_export_and_page(tmp_path, digits):
     assert (report.columns["suggested_label"][flagged] != labels[flagged]).all()
     res = run_cli("export", out, "--out", tmp_path / "flagged.csv")
     assert res.exit_code == 0, res.stderr
-    assert sum(1 for _ in open(tmp_path / "flagged.csv")) == flagged.sum() + 1
+    lines = (tmp_path / "flagged.csv").read_text().splitlines()
+    assert len(lines) == flagged.sum() + 1
     res = run_cli("report", out, "--html", tmp_path / "page.html")
     assert res.exit_code == 0, res.stderr
     assert "<html" in (tmp_path / "page.html").read_text().lower()

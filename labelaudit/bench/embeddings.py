@@ -90,9 +90,7 @@ def labelaudit_flags(X, labels, *, model: str = "auto", k: int | None = None, se
         P, details = result.pred_probs, result.details
         knn = details.get("knn")
         choice = result.model + (
-            f" (k={knn['k']}, {knn['weights']}, {knn['metric']})"
-            if result.model == "knn"
-            else ""
+            f" (k={knn['k']}, {knn['weights']}, {knn['metric']})" if result.model == "knn" else ""
         )
     report = classify(labels, P)
     return report.columns["is_label_issue"], report.columns["label_quality"], choice

@@ -10,6 +10,15 @@ import typer
 from labelaudit.cli import console
 from labelaudit.cli.options import Debug, Json
 
+EmbeddingFamilies = Annotated[
+    bool,
+    typer.Option(
+        "--embeddings/--no-embeddings",
+        help="Also score audits from embeddings (no training) against Datalab, a probe with "
+        "cleanlab, and fixed k.",
+    ),
+]
+
 
 def quality_command(
     data: Annotated[
@@ -22,14 +31,7 @@ def quality_command(
     seeds: Annotated[
         str, typer.Option(help="Comma-separated seeds of the generated families.")
     ] = "0",
-    embeddings: Annotated[
-        bool,
-        typer.Option(
-            "--embeddings/--no-embeddings",
-            help="Also score audits from embeddings (no training) against Datalab, a probe "
-            "with cleanlab, and fixed k.",
-        ),
-    ] = True,
+    embeddings: EmbeddingFamilies = True,
     json_output: Json = False,
     debug: Debug = False,
 ) -> None:
@@ -64,11 +66,10 @@ def quality_command(
             data_dir = None
         with console.err.status("Evaluating"):
             rows = evaluate(data_dir, seed_list)
-            extra = _embedding_rows(seed_list) if embeddings else []
+            extra = _embedding_rows(seed_list) if embeddings else None
         if json_output:
             payload = {"families": [r.as_dict() for r in rows]}
-            if embeddings:
-                payload["embeddings"] = [r.as_dict() for r in extra]
+            payload.update({} if extra is None else {"embeddings": [r.as_dict() for r in extra]})
             console.out.print_json(json.dumps(payload))
             return
         methods = (LABELAUDIT, CLEANLAB, *FILTER_METHODS)
@@ -98,8 +99,7 @@ def quality_command(
                     rule,
                 )
         console.out.print(table)
-        if extra:
-            _print_embedding_rows(extra)
+        _print_embedding_rows(extra or [])
 
 
 def _embedding_rows(seeds: list[int]):
