@@ -99,6 +99,15 @@ def test_the_choice_is_the_lowest_log_loss_and_recorded():
     assert log_loss_of_given(chosen, y) == pytest.approx(scores[both.model], abs=1e-12)
 
 
+def test_auto_keeps_the_vote_when_the_probe_cannot_run():
+    X = np.array([[0.0, 0.0], [0.1, 0.0], [5.0, 5.0], [5.1, 5.0]])
+    result = embedding_pred_probs(X, np.array([0, 0, 1, 1]), model="auto")
+    assert (
+        result.model == "knn" and "more than the 4 examples" in result.details["probe"]["skipped"]
+    )
+    assert result.pred_probs.argmax(axis=1).tolist() == [0, 0, 1, 1]
+
+
 @pytest.fixture(scope="module")
 def digits():
     return digits_case(0)
@@ -158,7 +167,10 @@ def test_cli_audit_report_export_and_page(tmp_path, digits):
     assert report.metadata["options"]["embeddings"] == {"model": "knn", "folds": 5, "seed": 0}
     assert {r["role"] for r in report.metadata["inputs"]} == {"labels", "embeddings"}
     flagged = report.columns["is_label_issue"]
-    assert json.loads(res.stdout)["num_issues"] == int(flagged.sum())
+    summary = json.loads(res.stdout)
+    assert summary["num_issues"] == int(flagged.sum()) and summary["embeddings"] == meta
+    res = run_cli("report", out)
+    assert res.exit_code == 0 and "Probabilities from embeddings: knn (k=" in res.stdout
     P, _ = knn_pred_probs(X, labels)
     kept = ~flagged  # flagged rows get the noise-aware suggestion (docs/report-schema.md)
     np.testing.assert_array_equal(report.columns["suggested_label"][kept], P.argmax(axis=1)[kept])

@@ -262,9 +262,15 @@ def embedding_pred_probs(
     if model in ("auto", "knn"):
         candidates["knn"], details["knn"] = knn_pred_probs(X, y, num_classes=K, seed=seed)
     if model in ("auto", "probe"):
-        probs = cross_val_probabilities(X, y, num_classes=K, model="logreg", folds=folds, seed=seed)
-        candidates["probe"] = probs
         details["probe"] = {"model": "logreg", "folds": folds, "seed": seed}
+        try:
+            candidates["probe"] = cross_val_probabilities(
+                X, y, num_classes=K, model="logreg", folds=folds, seed=seed
+            )
+        except (ConfigError, InvalidInputError) as exc:
+            if model == "probe":
+                raise
+            details["probe"]["skipped"] = str(exc)  # too few rows per fold: the vote alone
     for name, probs in candidates.items():
         details[name]["log_loss"] = log_loss_of_given(probs, y)
     chosen = min(candidates, key=lambda name: details[name]["log_loss"])
