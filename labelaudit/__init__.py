@@ -15,6 +15,7 @@ from labelaudit._version import __version__
 _EXPORTS = {
     "audit": "labelaudit.pipeline.api",
     "audit_dynamics": "labelaudit.pipeline.api",
+    "audit_embeddings": "labelaudit.pipeline.api",
     "run": "labelaudit.pipeline.runner",
     "AuditRequest": "labelaudit.pipeline.request",
     "FeatureSpec": "labelaudit.pipeline.request",
@@ -56,7 +57,7 @@ if TYPE_CHECKING:
     )
     from labelaudit.detectors import Detector, DetectorResult
     from labelaudit.errors import ConfigError, InvalidInputError, LabelAuditError
-    from labelaudit.pipeline.api import audit, audit_dynamics
+    from labelaudit.pipeline.api import audit, audit_dynamics, audit_embeddings
     from labelaudit.pipeline.request import AuditRequest, FeatureSpec, Outputs
     from labelaudit.pipeline.runner import run
     from labelaudit.report import Report

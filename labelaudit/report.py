@@ -118,6 +118,8 @@ class Report:
             extra["warnings"] = details.get("warnings", [])
         if details.get("default_rule"):
             extra["default_rule"] = details["default_rule"]
+        if self.metadata.get("embeddings"):  # --embeddings: the model chosen, its scores
+            extra["embeddings"] = self.metadata["embeddings"]
         return {
             "labelaudit_version": self.metadata.get("labelaudit_version"),
             "detector": self.metadata.get("detector"),

@@ -10,6 +10,8 @@ from labelaudit.cli.audit_options import (
     DetectorOption,
     DynamicsKindOption,
     DynamicsOption,
+    EmbeddingModelOption,
+    EmbeddingsOption,
     FeatureColumnsOption,
     FeaturesOption,
     FilterByOption,
@@ -56,6 +58,8 @@ def audit_command(
     feature_columns: FeatureColumnsOption = None,
     seed: SeedOption = 0,
     impute: ImputeOption = False,
+    embeddings: EmbeddingsOption = None,
+    embedding_model: EmbeddingModelOption = "auto",
     filter_by: FilterByOption = None,
     rank_by: RankByOption = RankBy.self_confidence,
     logits: LogitsOption = False,
@@ -93,6 +97,8 @@ def audit_command(
 
         labelaudit audit --labels labels.npy --dynamics epochs/ --out report.parquet
 
+        labelaudit audit --labels labels.npy --embeddings embeddings.npy --out report.parquet
+
         labelaudit audit --task segmentation --labels masks.npy --pred-probs probs.npy --out report.parquet
 
         labelaudit audit --annotations annotators.csv --pred-probs probs.npy --out report.parquet --annotator-report annotators_quality.csv
@@ -118,6 +124,7 @@ def _request(**options):
         labels=o.labels,
         pred_probs=tuple(o.pred_probs or ()),
         features=_feature_spec(o.features, o.model, o.folds, o.seed, o.impute, o.feature_columns),
+        embeddings=_embedding_spec(o.embeddings, o.embedding_model, o.folds, o.seed),
         dynamics=o.dynamics,
         dynamics_kind=o.dynamics_kind,
         logits=o.logits,
@@ -161,6 +168,18 @@ def _feature_spec(features, model, folds, seed, impute, feature_columns):
     return FeatureSpec(
         features, model=model, folds=folds, seed=seed, impute=impute, columns=columns
     )
+
+
+def _embedding_spec(embeddings, model, folds, seed):
+    """--embeddings and its model, or None without --embeddings."""
+    from labelaudit.errors import ConfigError
+    from labelaudit.pipeline import EmbeddingSpec
+
+    if embeddings is None:
+        if model != "auto":
+            raise ConfigError("--embedding-model needs --embeddings.")
+        return None
+    return EmbeddingSpec(embeddings, model=model, folds=folds, seed=seed)
 
 
 def show_summary(report, out, *, json_output: bool, quiet: bool) -> None:

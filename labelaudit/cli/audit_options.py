@@ -70,14 +70,39 @@ FeaturesOption = Annotated[
 
 ModelOption = Annotated[str, typer.Option(help="Model for --features: logreg, hgb, knn or rf.")]
 
-FoldsOption = Annotated[int, typer.Option(help="Folds for --features.")]
+FoldsOption = Annotated[
+    int, typer.Option(help="Folds for --features, and for the linear probe of --embeddings.")
+]
 
 FeatureColumnsOption = Annotated[
     str | None,
     typer.Option(help="With --features: comma-separated numeric columns of a feature table."),
 ]
 
-SeedOption = Annotated[int, typer.Option(help="Seed of the folds and model for --features.")]
+SeedOption = Annotated[
+    int, typer.Option(help="Seed of the folds and model for --features and --embeddings.")
+]
+
+EmbeddingsOption = Annotated[
+    Path | None,
+    typer.Option(
+        metavar="PATH",
+        help="Instead of --pred-probs: N×D embeddings (.npy, one row per label). Out-of-sample "
+        "probabilities come without training from a leave-one-out k-nearest-neighbour vote "
+        "(k, weighting and metric chosen from the data) or a cross-validated linear probe "
+        "(docs/embeddings.md).",
+        show_default=False,
+    ),
+]
+
+EmbeddingModelOption = Annotated[
+    str,
+    typer.Option(
+        metavar="MODEL",
+        help="With --embeddings: knn (leave-one-out vote), probe (cross-validated logistic "
+        "regression) or auto (both; the lower out-of-sample log-loss of the given labels wins).",
+    ),
+]
 
 ImputeOption = Annotated[
     bool, typer.Option("--impute", help="With --features: fill missing values with medians.")

@@ -10,6 +10,15 @@ import typer
 from labelaudit.cli import console
 from labelaudit.cli.options import Debug, Json
 
+EmbeddingFamilies = Annotated[
+    bool,
+    typer.Option(
+        "--embeddings/--no-embeddings",
+        help="Also score audits from embeddings (no training) against Datalab, a probe with "
+        "cleanlab, and fixed k.",
+    ),
+]
+
 
 def quality_command(
     data: Annotated[
@@ -22,13 +31,16 @@ def quality_command(
     seeds: Annotated[
         str, typer.Option(help="Comma-separated seeds of the generated families.")
     ] = "0",
+    embeddings: EmbeddingFamilies = True,
     json_output: Json = False,
     debug: Debug = False,
 ) -> None:
     """Compare labelaudit's adaptive default with cleanlab's default and every cleanlab
     filter_by option on families with known label errors: the shared sets (single models and
     the ensemble) and generated scikit-learn families. Mean F1, precision, recall and AP per
-    family; * marks the best cleanlab option in hindsight.
+    family; * marks the best cleanlab option in hindsight. Then the audits from embeddings:
+    digits pixels against Datalab's label check and a probe with cleanlab, and clusters of
+    unequal size and density where the data-driven k meets fixed k (docs/embeddings.md).
 
     Example:
 
@@ -54,8 +66,11 @@ def quality_command(
             data_dir = None
         with console.err.status("Evaluating"):
             rows = evaluate(data_dir, seed_list)
+            extra = _embedding_rows(seed_list) if embeddings else None
         if json_output:
-            console.out.print_json(json.dumps({"families": [r.as_dict() for r in rows]}))
+            payload = {"families": [r.as_dict() for r in rows]}
+            payload.update({} if extra is None else {"embeddings": [r.as_dict() for r in extra]})
+            console.out.print_json(json.dumps(payload))
             return
         methods = (LABELAUDIT, CLEANLAB, *FILTER_METHODS)
         table = Table(title="Mean F1 per family (* best cleanlab option)", title_justify="left")
@@ -84,6 +99,38 @@ def quality_command(
                     rule,
                 )
         console.out.print(table)
+        _print_embedding_rows(extra or [])
+
+
+def _embedding_rows(seeds: list[int]):
+    from labelaudit.bench.embeddings import evaluate
+
+    return evaluate(seeds)
+
+
+def _print_embedding_rows(rows) -> None:
+    """One table per embedding family: every method's mean scores, labelaudit's choices."""
+    from rich.table import Table
+
+    for r in rows:
+        table = Table(
+            title=f"Embeddings, {r.family}: {r.description} ({r.cases} cases, "
+            f"{r.errors:.0f} errors)",
+            title_justify="left",
+        )
+        for col in ("method", "flagged", "precision", "recall", "F1", "AP"):
+            table.add_column(col, justify="left" if col == "method" else "right")
+        for method, s in r.scores.items():
+            table.add_row(
+                method + (f" ({r.notes[method]})" if method in r.notes else ""),
+                f"{s.flagged:.0f}",
+                f"{s.precision:.3f}",
+                f"{s.recall:.3f}",
+                f"{s.f1:.3f}",
+                f"{s.average_precision:.3f}",
+            )
+        console.out.print(table)
+        console.out.print("labelaudit chose: " + "; ".join(r.choices))
 
 
 def early_command(

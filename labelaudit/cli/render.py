@@ -35,6 +35,8 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
     )
     if summary.get("default_rule"):
         console.print(default_rule_line(summary["default_rule"]))
+    if summary.get("embeddings"):
+        console.print(_embeddings_line(summary["embeddings"]))
     if "grades" in summary:
         grades = summary["grades"]
         console.print(
@@ -181,3 +183,17 @@ def _percent(value: float, diagonal: bool) -> str:
     if diagonal:
         return f"[dim]{text}[/]"
     return f"[bold]{text}[/]" if value >= 0.05 else text
+
+
+def _embeddings_line(embeddings: dict[str, Any]) -> str:
+    """How --embeddings made the probabilities: the model, its settings, the log-losses."""
+    knn, probe = embeddings.get("knn"), embeddings.get("probe")
+    scores = [
+        f"{name} {part['log_loss']:.4f}"
+        for name, part in (("knn", knn), ("probe", probe))
+        if part and "log_loss" in part
+    ]
+    line = f"Probabilities from embeddings: {embeddings['model']}"
+    if embeddings["model"] == "knn":
+        line += f" (k={knn['k']}, {knn['weights']} weights, {knn['metric']}, alpha {knn['alpha']})"
+    return line + "; out-of-sample log-loss " + ", ".join(scores)

@@ -16,6 +16,7 @@ class Probabilities:
     members: list[Any]
     sources: list[str] = field(default_factory=list)  # where each member came from
     validated: bool = False  # values already checked by the reader (files are, arrays are not)
+    details: dict | None = None  # how they were made, for the report (--embeddings: the choice)
 
     @property
     def n(self) -> int:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 _EXPORTS = {
     "AuditRequest": "labelaudit.pipeline.request",
     "FeatureSpec": "labelaudit.pipeline.request",
+    "EmbeddingSpec": "labelaudit.pipeline.request",
     "Outputs": "labelaudit.pipeline.request",
     "run": "labelaudit.pipeline.runner",
     "audit": "labelaudit.pipeline.api",
@@ -18,6 +19,7 @@ _EXPORTS = {
 }
 __all__ = [
     "AuditRequest",
+    "EmbeddingSpec",
     "FeatureSpec",
     "Outputs",
     "audit",
@@ -27,7 +29,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from labelaudit.pipeline.api import audit, audit_dynamics
-    from labelaudit.pipeline.request import AuditRequest, FeatureSpec, Outputs
+    from labelaudit.pipeline.request import AuditRequest, EmbeddingSpec, FeatureSpec, Outputs
     from labelaudit.pipeline.runner import run
 
 

@@ -113,3 +113,30 @@ class _Callback:
                 self._progress(state["done"], total)
 
         yield advance
+
+
+def audit_embeddings(
+    labels: object,
+    embeddings: object,
+    *,
+    model: str = "auto",
+    folds: int = 5,
+    seed: int = 0,
+    class_names: Sequence[str] | None = None,
+    ids: object = None,
+    **options: Any,
+) -> Any:
+    """Audit labels (N,) with out-of-sample probabilities from N×D embeddings (arrays or
+    paths): model "knn", "probe" or "auto" (predict/embeddings.py). `options` are confident
+    learning's (filter_by, rank_by, ...), as in labelaudit.audit. metadata["embeddings"] records
+    the model chosen, its settings and both log-losses."""
+    from labelaudit.pipeline.request import EmbeddingSpec
+
+    request = AuditRequest(
+        labels=labels,
+        embeddings=EmbeddingSpec(embeddings, model=model, folds=folds, seed=seed),
+        class_names=None if class_names is None else tuple(class_names),
+        ids=ids,
+        options=options,
+    )
+    return run(request)

@@ -46,6 +46,7 @@ def changed_options(options: dict) -> dict:
 def check(request: AuditRequest) -> Plan:
     """The request's plan, or a one-sentence ConfigError."""
     _check_sources(request)
+    _check_embeddings(request)
     _check_engine(request)
     if request.task not in TASK_CHOICES:
         raise ConfigError(f"--task must be one of {', '.join(TASK_CHOICES)}, got {request.task!r}.")
@@ -77,9 +78,47 @@ def _check_sources(request: AuditRequest) -> None:
         raise ConfigError("give --pred-probs (one or more) or --features, not both.")
     if not request.given():
         raise ConfigError(
-            "give out-of-sample probabilities (--pred-probs or --features) or training "
-            "dynamics (--dynamics)."
+            "give out-of-sample probabilities (--pred-probs, --features or --embeddings) or "
+            "training dynamics (--dynamics)."
         )
+
+
+# What an audit from --embeddings does not take, with the reason said before any work.
+EMBEDDINGS_REFUSE = {
+    "pred_probs": "--pred-probs (the probabilities come from the embeddings)",
+    "features": "--features (give the vectors as --embeddings or as --features, not both)",
+    "dynamics": "--dynamics",
+    "multi_label": "--multi-label",
+    "logits": "--logits",
+    "task": "--task segmentation or token",
+    "dask": "--engine dask",
+}
+
+
+def _check_embeddings(request: AuditRequest) -> None:
+    from labelaudit.predict.embeddings import MODELS
+
+    spec = request.embeddings
+    if spec is None:
+        return
+    given = {
+        "pred_probs": bool(request.pred_probs),
+        "features": request.features is not None,
+        "dynamics": request.dynamics is not None,
+        "multi_label": request.multi_label,
+        "logits": request.logits,
+        "task": request.task in ("segmentation", "token"),
+        "dask": request.engine == "dask",
+    }
+    for kind, present in given.items():
+        if present:
+            raise ConfigError(f"--embeddings does not combine with {EMBEDDINGS_REFUSE[kind]}.")
+    if spec.model not in MODELS:
+        raise ConfigError(
+            f"--embedding-model must be one of {', '.join(MODELS)}, got {spec.model!r}."
+        )
+    if spec.folds < 2:
+        raise ConfigError(f"--folds must be at least 2, got {spec.folds}.")
 
 
 def _check_columns(request: AuditRequest) -> None:

@@ -69,6 +69,9 @@ def record(report, request, labels, hashes: InputHashes) -> None:
             "impute": spec.impute,
             "columns": ",".join(spec.columns) if spec.columns else None,
         }
+    if request.embeddings is not None:
+        spec = request.embeddings
+        options["embeddings"] = {"model": spec.model, "folds": spec.folds, "seed": spec.seed}
     if isinstance(request.dynamics, (str, Path)):
         options["dynamics"] = str(request.dynamics)
     urls = [str(p) for p in request.pred_probs if isinstance(p, str) and "://" in p]

@@ -31,6 +31,17 @@ class FeatureSpec:
 
 
 @dataclass(frozen=True)
+class EmbeddingSpec:
+    """Embeddings to turn into out-of-sample probabilities without training (`--embeddings`):
+    a leave-one-out kNN vote, a cross-validated linear probe, or the better of the two."""
+
+    source: Any  # an N×D .npy path or an in-memory N×D array
+    model: str = "auto"  # predict/embeddings.py MODELS
+    folds: int = 5  # of the probe
+    seed: int = 0
+
+
+@dataclass(frozen=True)
 class Outputs:
     """Where the report goes; `report=None` keeps it in memory only."""
 
@@ -55,6 +66,7 @@ class AuditRequest:
     labels: Any
     pred_probs: tuple[Any, ...] = ()
     features: FeatureSpec | None = None
+    embeddings: EmbeddingSpec | None = None
     dynamics: Any = None
     dynamics_kind: str = "auto"
     logits: bool = False
@@ -85,7 +97,7 @@ class AuditRequest:
     def given(self) -> set[str]:
         """The kinds of evidence this request supplies (detectors.base.EVIDENCE_KINDS keys)."""
         kinds = set()
-        if self.pred_probs or self.features is not None:
+        if self.pred_probs or self.features is not None or self.embeddings is not None:
             kinds.add("pred_probs")
         if self.dynamics is not None:
             kinds.add("dynamics")
@@ -99,6 +111,7 @@ class AuditRequest:
             ("labels", self.labels),
             *(("pred_probs", p) for p in self.pred_probs),
             ("features", self.features.path if self.features else None),
+            ("embeddings", self.embeddings.source if self.embeddings else None),
             ("dynamics", self.dynamics),
             ("annotations", self.annotations),
         ):

@@ -121,13 +121,19 @@ def _classification(request, plan: Plan, labels, evidence, engine, observer):
         _check_counts(request, probs.k, probs.source)
     # Labels read from a file by the CLI or the gate: refuse a permuted class order unless forced.
     # (Arrays on a device or Dask are trusted: the check would pull them back to the host.)
-    check_order = path is not None and not request.force and isinstance(probs.matrix, np.ndarray)
+    # (Probabilities voted from the labels themselves, --embeddings, follow their order.)
+    check_order = (
+        path is not None
+        and not request.force
+        and isinstance(probs.matrix, np.ndarray)
+        and probs.details is None
+    )
     name, _ = plan.detectors[0]
     confident = name == "confident_learning"
     with observer.stage(
         f"Auditing {probs.n:,} examples × {probs.k} classes on {engine.describe()}"
     ):
-        return classify(
+        report = classify(
             labels.labels,
             probs.matrix,
             detector=name,
@@ -139,6 +145,9 @@ def _classification(request, plan: Plan, labels, evidence, engine, observer):
             device=request.device,
             check_order_of=probs.source if check_order else None,
         )
+    if probs.details is not None:  # --embeddings: the model chosen and its scores
+        report.metadata["embeddings"] = probs.details
+    return report
 
 
 def _check_counts(request, k: int, source) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 LOADERS = {
     "pred_probs": "labelaudit.pipeline.loaders.pred_probs:load",
     "features": "labelaudit.pipeline.loaders.features:load",
+    "embeddings": "labelaudit.pipeline.loaders.embeddings:load",
     "dynamics": "labelaudit.pipeline.loaders.dynamics:load",
     "segmentation": "labelaudit.pipeline.loaders.segmentation:load",
     "tokens": "labelaudit.pipeline.loaders.tokens:load",
@@ -22,6 +23,7 @@ LOADERS = {
 PROVIDES = {
     "pred_probs": "pred_probs",
     "features": "pred_probs",
+    "embeddings": "pred_probs",
     "dynamics": "dynamics",
     "segmentation": "pixel_probs",
     "tokens": "token_probs",
@@ -38,6 +40,7 @@ def present(request) -> list[str]:
     given = {
         "pred_probs": len(request.pred_probs) > 0,
         "features": request.features is not None,
+        "embeddings": request.embeddings is not None,
         "dynamics": request.dynamics is not None,
         "annotations": getattr(request, "annotations", None) is not None,
     }
