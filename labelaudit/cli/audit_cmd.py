@@ -25,6 +25,8 @@ from labelaudit.cli.audit_options import (
     NoCalibrateOption,
     NumToRemovePerClassOption,
     OutOption,
+    PredictionColumnOption,
+    PredictionsOption,
     PredProbsOption,
     RankByOption,
     SeedOption,
@@ -48,8 +50,10 @@ def audit_command(
     labels: LabelsOption,
     out: OutOption,
     pred_probs: PredProbsOption = None,
+    predictions: PredictionsOption = None,
+    prediction_column: PredictionColumnOption = "prediction",
     features: FeaturesOption = None,
-    model: ModelOption = "logreg",
+    model: ModelOption = None,
     folds: FoldsOption = 5,
     feature_columns: FeatureColumnsOption = None,
     seed: SeedOption = 0,
@@ -91,6 +95,8 @@ def audit_command(
 
         labelaudit audit --task segmentation --labels masks.npy --pred-probs probs.npy --out report.parquet
 
+        labelaudit audit --task regression --labels y.npy --predictions yhat.npy --out report.parquet
+
     Exit codes: 0 on success (whether or not issues were found), 2 on bad input or usage.
     """
     from labelaudit.pipeline import run
@@ -111,6 +117,8 @@ def _request(**options):
     return AuditRequest(
         labels=o.labels,
         pred_probs=tuple(o.pred_probs or ()),
+        predictions=o.predictions,
+        prediction_column=o.prediction_column,
         features=_feature_spec(o.features, o.model, o.folds, o.seed, o.impute, o.feature_columns),
         dynamics=o.dynamics,
         dynamics_kind=o.dynamics_kind,

@@ -47,7 +47,28 @@ FeaturesOption = Annotated[
     ),
 ]
 
-ModelOption = Annotated[str, typer.Option(help="Model for --features: logreg, hgb, knn or rf.")]
+ModelOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Model for --features: logreg, hgb, knn or rf; with --task regression hgb "
+        "(absolute-error boosting), ridge, knn or rf.",
+        show_default="logreg; hgb with --task regression",
+    ),
+]
+
+PredictionsOption = Annotated[
+    Path | None,
+    typer.Option(
+        metavar="PATH",
+        help="With --task regression: out-of-sample predicted values, one per row: .npy, or "
+        ".csv/.parquet (--prediction-column).",
+        show_default=False,
+    ),
+]
+
+PredictionColumnOption = Annotated[
+    str, typer.Option(help="Prediction column in a .csv/.parquet PREDICTIONS file.")
+]
 
 FoldsOption = Annotated[int, typer.Option(help="Folds for --features.")]
 

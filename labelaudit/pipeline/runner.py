@@ -58,7 +58,7 @@ def run_with_labels(
     try:
         with engine.session(request.pred_probs):
             labels = None
-            if plan.task not in ("segmentation", "token"):  # their loaders read the labels
+            if plan.task not in ("segmentation", "token", "regression"):  # own label readers
                 labels = label_loader.load(request, observer, keep_table=keep_label_table)
             evidence = loaders.load_evidence(request, engine, observer)
             report = TASKS[plan.task](request, plan, labels, evidence, engine, observer)
@@ -213,10 +213,17 @@ def _token(request, plan: Plan, labels, evidence, engine, observer):
     return audit_tokens(evidence["token_probs"], observer=observer)
 
 
+def _regression(request, plan: Plan, labels, evidence, engine, observer):
+    from labelaudit.pipeline.regression import audit_regression
+
+    return audit_regression(evidence["regression"], observer=observer)
+
+
 TASKS = {
     "classification": _classification,
     "multi_label": _multi_label,
     "dynamics": _dynamics,
     "segmentation": _segmentation,
     "token": _token,
+    "regression": _regression,
 }

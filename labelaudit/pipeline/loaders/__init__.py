@@ -16,6 +16,7 @@ LOADERS = {
     "dynamics": "labelaudit.pipeline.loaders.dynamics:load",
     "segmentation": "labelaudit.pipeline.loaders.segmentation:load",
     "tokens": "labelaudit.pipeline.loaders.tokens:load",
+    "regression": "labelaudit.pipeline.loaders.regression:load",
 }
 # The evidence kind (detectors.base.EVIDENCE_KINDS) each input kind provides.
 PROVIDES = {
@@ -24,6 +25,7 @@ PROVIDES = {
     "dynamics": "dynamics",
     "segmentation": "pixel_probs",
     "tokens": "token_probs",
+    "regression": "regression",
 }
 
 
@@ -33,6 +35,8 @@ def present(request) -> list[str]:
         return ["segmentation"]
     if request.task == "token":
         return ["tokens"]
+    if request.task == "regression":
+        return ["regression"]
     given = {
         "pred_probs": len(request.pred_probs) > 0,
         "features": request.features is not None,
