@@ -77,7 +77,7 @@ class Report:
 
             return summarise(self)
         if self.metadata.get("task") == "regression":
-            from labelaudit.pipeline.regression import summarise as summarise_regression
+            from labelaudit.regression.summary import summarise as summarise_regression
 
             return summarise_regression(self)
         cols = self.columns
