@@ -236,3 +236,14 @@ def test_export_and_diff_work_other_commands_refuse(tmp_path):
         res = run_cli(*args)
         assert res.exit_code == 2 and says in res.stderr and "regression" in res.stderr
     assert not (tmp_path / "page.html").exists() and not (tmp_path / "fixed.npy").exists()
+
+
+def test_library_request_with_arrays():
+    import labelaudit
+
+    y, yhat, planted = generated(7, 500, 0.03)
+    report = labelaudit.run(labelaudit.AuditRequest(labels=y, predictions=yhat, task="regression"))
+    np.testing.assert_array_equal(report.columns["is_label_issue"], find_label_issues(y, yhat))
+    assert report.columns["is_label_issue"][planted].all()
+    with pytest.raises(labelaudit.ConfigError, match="needs --predictions"):
+        labelaudit.run(labelaudit.AuditRequest(labels=y, task="regression"))
