@@ -76,6 +76,10 @@ class Report:
             from labelaudit.segmentation.summary import summarise
 
             return summarise(self)
+        if self.metadata.get("task") == "regression":
+            from labelaudit.regression.summary import summarise as summarise_regression
+
+            return summarise_regression(self)
         cols = self.columns
         n = int(self.metadata.get("n", len(cols["row"])))  # --only-flagged files hold fewer rows
         k = int(self.metadata["k"])
@@ -207,7 +211,9 @@ class Report:
         meta = dict(self.metadata)
         if only_flagged:
             meta["only_flagged"] = True
-            if "given_label" in self.columns:  # the per-class totals the summary needs
+            if (
+                "given_label" in self.columns and meta.get("task") != "regression"
+            ):  # the per-class totals the summary needs
                 meta["class_counts"] = np.bincount(
                     self.columns["given_label"], minlength=int(meta["k"])
                 ).tolist()

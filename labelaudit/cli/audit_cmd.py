@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from labelaudit.cli import console
-from labelaudit.cli.audit_options import (
+from labelaudit.cli.audit_evidence_options import (
     AnnotationsOption,
     AnnotatorReportOption,
+    EmbeddingModelOption,
+    EmbeddingsOption,
+    PredictionColumnOption,
+    PredictionsOption,
+)
+from labelaudit.cli.audit_options import (
     ClassNamesOption,
     DetectorOption,
     DynamicsKindOption,
     DynamicsOption,
-    EmbeddingModelOption,
-    EmbeddingsOption,
     FeatureColumnsOption,
     FeaturesOption,
     FilterByOption,
@@ -52,8 +56,10 @@ def audit_command(
     labels: LabelsOption = None,
     out: OutOption = ...,
     pred_probs: PredProbsOption = None,
+    predictions: PredictionsOption = None,
+    prediction_column: PredictionColumnOption = "prediction",
     features: FeaturesOption = None,
-    model: ModelOption = "logreg",
+    model: ModelOption = None,
     folds: FoldsOption = 5,
     feature_columns: FeatureColumnsOption = None,
     seed: SeedOption = 0,
@@ -102,6 +108,7 @@ def audit_command(
         labelaudit audit --task segmentation --labels masks.npy --pred-probs probs.npy --out report.parquet
 
         labelaudit audit --annotations annotators.csv --pred-probs probs.npy --out report.parquet --annotator-report annotators_quality.csv
+        labelaudit audit --task regression --labels y.npy --predictions yhat.npy --out report.parquet
 
     Exit codes: 0 on success (whether or not issues were found), 2 on bad input or usage.
     """
@@ -123,6 +130,8 @@ def _request(**options):
     return AuditRequest(
         labels=o.labels,
         pred_probs=tuple(o.pred_probs or ()),
+        predictions=o.predictions,
+        prediction_column=o.prediction_column,
         features=_feature_spec(o.features, o.model, o.folds, o.seed, o.impute, o.feature_columns),
         embeddings=_embedding_spec(o.embeddings, o.embedding_model, o.folds, o.seed),
         dynamics=o.dynamics,

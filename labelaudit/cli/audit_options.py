@@ -20,27 +20,6 @@ LabelsOption = Annotated[
     ),
 ]
 
-AnnotationsOption = Annotated[
-    Path | None,
-    typer.Option(
-        metavar="PATH",
-        help="Instead of --labels: several annotators' labels, .csv or .parquet, one column per "
-        "annotator named in the header (an empty cell: not labelled). The report holds "
-        "CROWDLAB's consensus (docs/annotators.md).",
-        show_default=False,
-    ),
-]
-
-AnnotatorReportOption = Annotated[
-    Path | None,
-    typer.Option(
-        metavar="PATH",
-        help="With --annotations: also write one CSV row per annotator (quality, agreement with "
-        "the consensus, worst class, examples labelled).",
-        show_default=False,
-    ),
-]
-
 OutOption = Annotated[
     Path,
     typer.Option(
@@ -68,7 +47,14 @@ FeaturesOption = Annotated[
     ),
 ]
 
-ModelOption = Annotated[str, typer.Option(help="Model for --features: logreg, hgb, knn or rf.")]
+ModelOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Model for --features: logreg, hgb, knn or rf; with --task regression hgb "
+        "(absolute-error boosting), ridge, knn or rf.",
+        show_default="logreg; hgb with --task regression",
+    ),
+]
 
 FoldsOption = Annotated[
     int, typer.Option(help="Folds for --features, and for the linear probe of --embeddings.")
@@ -81,27 +67,6 @@ FeatureColumnsOption = Annotated[
 
 SeedOption = Annotated[
     int, typer.Option(help="Seed of the folds and model for --features and --embeddings.")
-]
-
-EmbeddingsOption = Annotated[
-    Path | None,
-    typer.Option(
-        metavar="PATH",
-        help="Instead of --pred-probs: N×D embeddings (.npy, one row per label). Out-of-sample "
-        "probabilities come without training from a leave-one-out k-nearest-neighbour vote "
-        "(k, weighting and metric chosen from the data) or a cross-validated linear probe "
-        "(docs/embeddings.md).",
-        show_default=False,
-    ),
-]
-
-EmbeddingModelOption = Annotated[
-    str,
-    typer.Option(
-        metavar="MODEL",
-        help="With --embeddings: knn (leave-one-out vote), probe (cross-validated logistic "
-        "regression) or auto (both; the lower out-of-sample log-loss of the given labels wins).",
-    ),
 ]
 
 ImputeOption = Annotated[
@@ -202,7 +167,6 @@ DetectorOption = Annotated[
     ),
 ]
 
-
 MultiLabelOption = Annotated[
     bool,
     typer.Option(
@@ -211,7 +175,6 @@ MultiLabelOption = Annotated[
         "an N×K 0/1 .npy; probabilities are independent per class.",
     ),
 ]
-
 
 ForceOption = Annotated[
     bool,

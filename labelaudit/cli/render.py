@@ -27,6 +27,9 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
     if summary.get("task") == "segmentation":
         _print_segmentation(console, summary)
         return
+    if summary.get("task") == "regression":
+        _print_regression(console, summary)
+        return
     n, flagged = summary["n"], summary["num_issues"]
     console.print(
         f"[bold]{flagged:,} of {n:,} labels look wrong[/] "
@@ -84,6 +87,29 @@ def _print_segmentation(console: Console, summary: dict[str, Any]) -> None:
             names.get(t["worst_class"], "–"),
             names.get(t["suggested_class"], "–"),
             f"{t['label_quality']:.4f}",
+        )
+    console.print(top)
+
+
+def _print_regression(console: Console, summary: dict[str, Any]) -> None:
+    console.print(
+        f"[bold]{summary['num_issues']:,} of {summary['n']:,} regression labels look wrong[/] "
+        f"({summary['issue_fraction']:.1%}) — robust residual z above "
+        f"{summary['z_threshold']:.2f}, ranked by OUTRE label quality"
+    )
+    if not summary["top_issues"]:
+        return
+    top = Table(title="Labels most likely wrong", title_justify="left")
+    for col in ("rank", "row", "given", "predicted", "z", "quality"):
+        top.add_column(col, justify="right")
+    for t in summary["top_issues"]:
+        top.add_row(
+            str(t["issue_rank"]),
+            str(t["row"]),
+            f"{t['given_label']:.6g}",
+            f"{t['suggested_label']:.6g}",
+            f"{t['outlier_z']:.1f}",
+            f"{t['label_quality']:.4g}",
         )
     console.print(top)
 

@@ -69,7 +69,8 @@ TaskOption = Annotated[
         help="What a label is: auto (one class or class set per row, as the inputs say), "
         "segmentation (--labels N×H×W integer masks, --pred-probs N×K×H×W probabilities; one "
         "report row per image) or token (--labels Parquet with a list of tags per sentence, "
-        "--pred-probs the sentences' token rows; one report row per token).",
+        "--pred-probs the sentences' token rows; one report row per token) or regression "
+        "(--labels numbers, --predictions or --features; docs/regression.md).",
     ),
 ]
 

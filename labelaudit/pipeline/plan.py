@@ -45,6 +45,14 @@ def changed_options(options: dict) -> dict:
 
 def check(request: AuditRequest) -> Plan:
     """The request's plan, or a one-sentence ConfigError."""
+    if request.task == "regression":
+        from labelaudit.pipeline.regression_plan import check_regression
+
+        _check_columns(request)
+        check_regression(request, changed_options(dict(request.options)))
+        return Plan("regression", (), {})
+    if request.predictions is not None:
+        raise ConfigError("--predictions are regression predictions; add --task regression.")
     _check_sources(request)
     _check_embeddings(request)
     _check_engine(request)

@@ -63,7 +63,7 @@ def record(report, request, labels, hashes: InputHashes) -> None:
     if request.features is not None:
         spec = request.features
         options["features"] = {
-            "model": spec.model,
+            "model": spec.model_for(report.metadata.get("task")),
             "folds": spec.folds,
             "seed": spec.seed,
             "impute": spec.impute,

@@ -12,8 +12,9 @@ from typing import Any
 ENGINES = ("local", "dask")
 # What one row of the labels is (`--task`): "auto" is classification, multi-label or dynamics as
 # the other inputs say; "segmentation" reads N×H×W masks and N×K×H×W probabilities; "token" reads
-# one list of tags per sentence and the sentences' token rows.
-TASK_CHOICES = ("auto", "segmentation", "token")
+# one list of tags per sentence and the sentences' token rows; "regression" reads numeric labels
+# and --predictions (or --features to cross-validate a regressor).
+TASK_CHOICES = ("auto", "segmentation", "token", "regression")
 DEFAULT_DETECTOR = "confident_learning"
 DEFAULT_DYNAMICS_DETECTOR = "elr"
 
@@ -23,11 +24,15 @@ class FeatureSpec:
     """Features to cross-validate into out-of-sample probabilities (`--features`)."""
 
     path: Path
-    model: str = "logreg"
+    model: str | None = None  # None: logreg, or hgb for a regression audit
     folds: int = 5
     seed: int = 0
     impute: bool = False
     columns: tuple[str, ...] | None = None
+
+    def model_for(self, task: str | None) -> str:
+        """The model to cross-validate: the one named, else the task's default."""
+        return self.model or ("hgb" if task == "regression" else "logreg")
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,8 @@ class AuditRequest:
     logits: bool = False
     multi_label: bool = False
     label_column: str = "label"
+    predictions: Any = None  # --task regression: (N,) predicted values, a file or an array
+    prediction_column: str = "prediction"
     id_column: str | None = None
     class_names: str | Sequence[str] | None = None  # names, or 'a,b' / a .txt path
     ids: Any = None  # (N,) ids for in-memory labels
@@ -110,6 +117,7 @@ class AuditRequest:
         for role, value in (
             ("labels", self.labels),
             *(("pred_probs", p) for p in self.pred_probs),
+            ("predictions", self.predictions),
             ("features", self.features.path if self.features else None),
             ("embeddings", self.embeddings.source if self.embeddings else None),
             ("dynamics", self.dynamics),

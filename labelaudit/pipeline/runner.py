@@ -66,7 +66,8 @@ def run_with_labels(
     try:
         with engine.session(request.pred_probs):
             labels = None
-            if plan.task not in ("segmentation", "token", "multiannotator"):  # read by loaders
+            if plan.task not in ("segmentation", "token", "multiannotator", "regression"):
+                # those tasks' loaders read their own labels
                 labels = label_loader.load(request, observer, keep_table=keep_label_table)
             evidence = loaders.load_evidence(request, engine, observer)
             report = TASKS[plan.task](request, plan, labels, evidence, engine, observer)
@@ -245,6 +246,12 @@ def _multiannotator(request, plan: Plan, labels, evidence, engine, observer):
     )
 
 
+def _regression(request, plan: Plan, labels, evidence, engine, observer):
+    from labelaudit.pipeline.regression import audit_regression
+
+    return audit_regression(evidence["regression"], observer=observer)
+
+
 TASKS = {
     "classification": _classification,
     "multi_label": _multi_label,
@@ -252,4 +259,5 @@ TASKS = {
     "segmentation": _segmentation,
     "token": _token,
     "multiannotator": _multiannotator,
+    "regression": _regression,
 }

@@ -303,8 +303,8 @@ def diff_reports(old: Report, new: Report, old_path: Path, new_path: Path) -> Di
 
 
 def report_kind(report: Report) -> str:
-    """single-label, multi-label, segmentation or token: what one row of the report describes."""
-    if report.metadata.get("task") in ("segmentation", "token"):
+    """single-label, multi-label, segmentation, token or regression: what one row describes."""
+    if report.metadata.get("task") in ("segmentation", "token", "regression"):
         return report.metadata["task"]
     return "single-label" if "given_label" in report.columns else "multi-label"
 

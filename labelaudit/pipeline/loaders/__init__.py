@@ -18,6 +18,7 @@ LOADERS = {
     "segmentation": "labelaudit.pipeline.loaders.segmentation:load",
     "tokens": "labelaudit.pipeline.loaders.tokens:load",
     "annotations": "labelaudit.pipeline.loaders.annotations:load",
+    "regression": "labelaudit.pipeline.loaders.regression:load",
 }
 # The evidence kind (detectors.base.EVIDENCE_KINDS) each input kind provides.
 PROVIDES = {
@@ -28,6 +29,7 @@ PROVIDES = {
     "segmentation": "pixel_probs",
     "tokens": "token_probs",
     "annotations": "annotations",
+    "regression": "regression",
 }
 
 
@@ -37,6 +39,8 @@ def present(request) -> list[str]:
         return ["segmentation"]
     if request.task == "token":
         return ["tokens"]
+    if request.task == "regression":
+        return ["regression"]
     given = {
         "pred_probs": len(request.pred_probs) > 0,
         "features": request.features is not None,

@@ -19,14 +19,14 @@ def load(request, engine, observer) -> Probabilities:
     spec = request.features
     names = class_names(request)
     with (
-        observer.progress(f"Cross-validating {spec.model}", spec.folds) as advance,
+        observer.progress(f"Cross-validating {spec.model_for(None)}", spec.folds) as advance,
         _naming(spec.path),
     ):
         probs = features_to_probabilities(
             spec.path,
             Path(request.labels),
             label_column=request.label_column,
-            model=spec.model,
+            model=spec.model_for(None),
             folds=spec.folds,
             seed=spec.seed,
             impute=spec.impute,
