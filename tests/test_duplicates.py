@@ -103,13 +103,15 @@ def test_several_duplicates_point_at_the_nearest_and_twins_at_the_lowest_row():
     assert found.conflicting_duplicate_of[[3, 12, 14, 16]].tolist() == [-1] * 4
 
 
-def test_too_few_distances_count_only_identical_rows():
-    X = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0001], [-1.0, 0.0]])
-    y = np.array([0, 1, 0, 1, 0])
-    found = dup.find_duplicates(X, y, *neighbours(X, metric="cosine", n_neighbors=3), exact=False)
+def test_too_few_distances_count_only_zero_distances():
+    # identical rows 0, 1; parallel rows 2, 3 (cosine distance 0); row 4 a hair off them
+    X = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 2.0], [1e-4, 1.0], [-1.0, 0.0]])
+    y = np.array([0, 1, 0, 1, 1, 0])
+    found = dup.find_duplicates(X, y, *neighbours(X, metric="cosine", n_neighbors=3), exact=True)
     assert found.details["duplicate_threshold"] == 0.0
     assert found.details["duplicate_fit"]["median_log_distance"] is None
-    assert found.conflicting_duplicate_of.tolist() == [1, 0, -1, -1, -1]
+    assert found.conflicting_duplicate_of.tolist() == [1, 0, 3, 2, -1, -1]
+    assert (found.duplicate_of == -1).all()  # parallel is not identical, and 0, 1 conflict
 
 
 @pytest.mark.parametrize("kind", ["gaussian", "uniform", "blobs"])
@@ -263,3 +265,16 @@ def test_the_page_shows_the_conflicts_column_in_a_browser(tmp_path, tab):  # noq
     tab.fill("#filter", "")
     cell = tab.inner_text(f'tr[data-row="11"] td:nth-child({column})')
     assert cell == "10"
+
+
+def test_equal_distances_fit_no_law_and_count_only_identical_rows():
+    # A lattice: every nearest distance is the same, so MAD = 0 and there is no tail to cut.
+    grid = np.stack(np.meshgrid(np.arange(1, 8), np.arange(1, 8)), axis=-1).reshape(-1, 2)
+    X = np.concatenate([grid * 1.0, grid[:1] * 1.0])  # and one identical copy of row 0
+    y = np.r_[np.arange(len(grid)) % 2, 1]
+    found = dup.find_duplicates(
+        X, y, *neighbours(X, metric="euclidean", n_neighbors=4), exact=False
+    )
+    assert found.details["duplicate_threshold"] == 0.0
+    assert found.details["duplicate_fit"]["implied_dimension"] is None
+    assert np.flatnonzero(found.conflicting_duplicate_of >= 0).tolist() == [0, len(grid)]

@@ -12,8 +12,8 @@ near-duplicate when its distance falls below that law's NEAR_DUPLICATE_QUANTILE 
 
 over the rows' positive nearest-neighbour cosine distances d1. Data with no duplicates then has
 about q of its rows under t (fewer where density varies, which widens the MAD); copies and tiny
-perturbations sit orders of magnitude lower. Identical embeddings are always near-duplicates,
-whatever t, and their zero distances do not enter the fit.
+perturbations sit orders of magnitude lower. A zero distance and identical embeddings are always
+near-duplicates, whatever t, and zero distances do not enter the fit.
 """
 
 from __future__ import annotations
@@ -48,7 +48,8 @@ class Duplicates:
 
 def duplicate_threshold(nearest: np.ndarray) -> tuple[float, dict[str, Any]]:
     """The cosine-distance cut t from each row's nearest-neighbour distance (N,), and how it was
-    fitted; t = 0 (identical embeddings only) when too few distances are positive."""
+    fitted; t = 0 (identical embeddings only) when too few distances are positive, or when
+    most of them are equal (MAD 0: a lattice, not a continuous law to take a tail of)."""
     positive = nearest[nearest > 0]
     fit: dict[str, Any] = {
         "rule": "log-exponential lower fence: log t = median(log d1) - fence * MAD(log d1)",
@@ -56,19 +57,20 @@ def duplicate_threshold(nearest: np.ndarray) -> tuple[float, dict[str, Any]]:
         "fence": FENCE,
         "fitted_rows": int(positive.size),
     }
-    if positive.size < MIN_FIT_ROWS:
-        return 0.0, {**fit, "median_log_distance": None, "mad_log_distance": None}
-    logs = np.log(positive.astype(np.float64))
-    median = float(np.median(logs))
-    mad = float(np.median(np.abs(logs - median)))
+    median = mad = None
+    if positive.size >= MIN_FIT_ROWS:
+        logs = np.log(positive.astype(np.float64))
+        median = float(np.median(logs))
+        mad = float(np.median(np.abs(logs - median)))
+    fitted = mad is not None and mad > 0
     fit.update(
         median_log_distance=median,
         mad_log_distance=mad,
-        # m from MAD(log d1) = LOG_EXP_MAD / m (cosine distance grows as the square of the
-        # euclidean, so this is half the intrinsic dimension); None when the distances are equal
-        implied_dimension=2 * LOG_EXP_MAD / mad if mad > 0 else None,
+        # m from MAD(log d1) = LOG_EXP_MAD / (m / 2): cosine distance grows as the square of the
+        # euclidean, so the law's exponent is half the dimension
+        implied_dimension=2 * LOG_EXP_MAD / mad if fitted else None,
     )
-    return float(np.exp(median - FENCE * mad)), fit
+    return (float(np.exp(median - FENCE * mad)) if fitted else 0.0), fit
 
 
 def find_duplicates(
@@ -79,7 +81,7 @@ def find_duplicates(
     row holding an identical embedding and the same label."""
     n = len(labels)
     threshold, fit = duplicate_threshold(dist[:, 0])
-    near = dist < threshold
+    near = (dist < threshold) | (dist <= 0)  # a zero distance always counts
     # Identical rows can come out of the search a rounding error above 0: check the embeddings.
     maybe = np.nonzero(dist <= max(threshold, _rounding(X)))
     i, j = maybe[0], ind[maybe]
@@ -125,5 +127,5 @@ def pairs(pointers: np.ndarray, rows: np.ndarray | None = None) -> list[tuple[in
     rows = np.arange(len(pointers)) if rows is None else rows
     has = pointers != NO_ROW
     a, b = rows[has], pointers[has]
-    seen = sorted({(int(min(x, y)), int(max(x, y))) for x, y in zip(a, b, strict=True)})
-    return seen
+    found = np.unique(np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1), axis=0)
+    return [(int(x), int(y)) for x, y in found]
