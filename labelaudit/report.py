@@ -21,13 +21,16 @@ METADATA_KEY = b"labelaudit"
 TOP_ISSUES = 10
 NAME_COLUMNS = ("given_name", "suggested_name")
 LIST_COLUMNS = ("given_labels", "suggested_labels", "issue_classes")  # multi-label reports
+# Nullable row pointers (--embeddings): held as int64 with -1 for null, written as nulls.
+ROW_COLUMNS = ("conflicting_duplicate_of", "duplicate_of")
+TOP_PAIRS = 10  # conflicting near-duplicate pairs in the summary
 
 
 class Report:
     """The audit result: columns of docs/report-schema.md in input row order, and metadata.
 
-    `columns["issue_rank"]` holds 0 where a row is not flagged; the DataFrame and the Parquet
-    file show those as nulls.
+    `columns["issue_rank"]` holds 0 where a row is not flagged, and the ROW_COLUMNS -1 where
+    they point at no row; the DataFrame and the Parquet file show those as nulls.
     """
 
     def __init__(self, columns: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
@@ -43,6 +46,8 @@ class Report:
         for name, values in self.columns.items():
             if name == "issue_rank":
                 data[name] = pd.arrays.IntegerArray(values, values == 0)
+            elif name in ROW_COLUMNS:
+                data[name] = pd.arrays.IntegerArray(values, values < 0)
             elif name in NAME_COLUMNS:
                 data[name] = pd.array(values, dtype="string")
             elif name in LIST_COLUMNS:
@@ -124,6 +129,10 @@ class Report:
             extra["default_rule"] = details["default_rule"]
         if self.metadata.get("embeddings"):  # --embeddings: the model chosen, its scores
             extra["embeddings"] = self.metadata["embeddings"]
+        if "conflicting_duplicate_of" in cols:
+            extra["conflicting_duplicates"] = self.duplicate_pairs("conflicting_duplicate_of")
+        if "duplicate_of" in cols:
+            extra["duplicates"] = self.duplicate_pairs("duplicate_of")
         return {
             "labelaudit_version": self.metadata.get("labelaudit_version"),
             "detector": self.metadata.get("detector"),
@@ -138,6 +147,27 @@ class Report:
             "options": self.metadata.get("options", {}),
             **extra,
         }
+
+    def duplicate_pairs(self, column: str, limit: int | None = TOP_PAIRS) -> dict[str, Any]:
+        """The pairs a ROW_COLUMNS column names (each unordered pair once, lowest row first):
+        how many rows point somewhere, how many pairs, and the first `limit` pairs with their
+        given labels (and ids)."""
+        from labelaudit.predict.duplicates import pairs
+
+        cols = self.columns
+        rows, found = cols["row"], pairs(cols[column], cols["row"])
+        at = {int(r): i for i, r in enumerate(rows.tolist())}
+        listed = []
+        for a, b in found[:limit]:
+            item = {"row": a, "other": b}
+            for key, side in (("", a), ("other_", b)):
+                if side in at:  # --only-flagged files may lack the other row
+                    item[f"{key}given_label"] = int(cols["given_label"][at[side]])
+                    if "id" in cols:
+                        item[f"{key}id"] = _jsonable(cols["id"][at[side]])
+            listed.append(item)
+        pointing = int(np.count_nonzero(cols[column] >= 0))
+        return {"rows": pointing, "num_pairs": len(found), "pairs": listed}
 
     def _top_issue(self, i: int, multi: bool) -> dict[str, Any]:
         """One flagged row as the summary's top_issues show it."""
@@ -183,8 +213,10 @@ class Report:
             columns = {name: values[keep] for name, values in self.columns.items()}
         arrays, pandas_columns = [], []
         for name, values in columns.items():
-            if name == "issue_rank":
-                arrays.append(to_arrow(values, null_mask=values == 0))
+            if name == "issue_rank" or name in ROW_COLUMNS:
+                arrays.append(
+                    to_arrow(values, null_mask=values == 0 if name == "issue_rank" else values < 0)
+                )
                 numpy_type, pandas_type = "Int64", "int64"
             elif name in NAME_COLUMNS:
                 codes = columns[name.replace("_name", "_label")]
@@ -254,6 +286,8 @@ class Report:
             column = table.column(name)
             if name == "issue_rank":
                 columns[name] = column.fill_null(0).to_numpy()
+            elif name in ROW_COLUMNS:
+                columns[name] = column.fill_null(-1).to_numpy()
             elif name in NAME_COLUMNS:
                 columns[name] = np.asarray(column.to_pylist(), dtype=object)
             elif name in LIST_COLUMNS:

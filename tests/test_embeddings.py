@@ -164,7 +164,8 @@ def test_cli_audit_report_export_and_page(tmp_path, digits):
     meta = report.metadata["embeddings"]
     assert meta["model"] == "knn" and meta["requested"] == "knn" and "probe" not in meta
     assert meta["knn"]["k"] >= 1 and meta["knn"]["log_loss"] > 0
-    assert report.metadata["options"]["embeddings"] == {"model": "knn", "folds": 5, "seed": 0}
+    assert report.metadata["options"]["embeddings"] == {
+        "model": "knn", "folds": 5, "seed": 0, "duplicates": False}  # fmt: skip
     assert {r["role"] for r in report.metadata["inputs"]} == {"labels", "embeddings"}
     flagged = report.columns["is_label_issue"]
     summary = json.loads(res.stdout)

@@ -205,8 +205,11 @@ def test_all_rows_renders_only_the_rows_in_view(tmp_path, tab):
     assert selected_row(tab) == listed[0]
     assert tab.locator("tr.r").count() < 100  # a window, not 3,000 rows
     tab.eval_on_selector("#table-scroll", "s => { s.scrollTop = s.scrollHeight; }")
+    # A function, not an expression: Playwright evals expressions in the page, which its CSP
+    # (no 'unsafe-eval') refuses whenever the first check fails and polling starts.
     tab.wait_for_function(
-        f"document.querySelector('tr.r:last-child')?.dataset.row === '{listed[-1]}'"
+        "(row) => document.querySelector('tr.r:last-child')?.dataset.row === row",
+        arg=str(listed[-1]),
     )
     assert tab.locator("tr.r").count() < 100
     tab.select_option("#flagged-filter", "1")

@@ -6,6 +6,7 @@ from labelaudit.cli import console
 from labelaudit.cli.audit_evidence_options import (
     AnnotationsOption,
     AnnotatorReportOption,
+    DuplicatesOption,
     EmbeddingModelOption,
     EmbeddingsOption,
     PredictionColumnOption,
@@ -66,6 +67,7 @@ def audit_command(
     impute: ImputeOption = False,
     embeddings: EmbeddingsOption = None,
     embedding_model: EmbeddingModelOption = "auto",
+    duplicates: DuplicatesOption = False,
     filter_by: FilterByOption = None,
     rank_by: RankByOption = RankBy.self_confidence,
     logits: LogitsOption = False,
@@ -133,7 +135,7 @@ def _request(**options):
         predictions=o.predictions,
         prediction_column=o.prediction_column,
         features=_feature_spec(o.features, o.model, o.folds, o.seed, o.impute, o.feature_columns),
-        embeddings=_embedding_spec(o.embeddings, o.embedding_model, o.folds, o.seed),
+        embeddings=_embedding_spec(o.embeddings, o.embedding_model, o.folds, o.seed, o.duplicates),
         dynamics=o.dynamics,
         dynamics_kind=o.dynamics_kind,
         logits=o.logits,
@@ -179,16 +181,17 @@ def _feature_spec(features, model, folds, seed, impute, feature_columns):
     )
 
 
-def _embedding_spec(embeddings, model, folds, seed):
-    """--embeddings and its model, or None without --embeddings."""
+def _embedding_spec(embeddings, model, folds, seed, duplicates):
+    """--embeddings, its model and --duplicates, or None without --embeddings."""
     from labelaudit.errors import ConfigError
     from labelaudit.pipeline import EmbeddingSpec
 
     if embeddings is None:
-        if model != "auto":
-            raise ConfigError("--embedding-model needs --embeddings.")
+        for given, flag in ((model != "auto", "--embedding-model"), (duplicates, "--duplicates")):
+            if given:
+                raise ConfigError(f"{flag} needs --embeddings (it works on their neighbours).")
         return None
-    return EmbeddingSpec(embeddings, model=model, folds=folds, seed=seed)
+    return EmbeddingSpec(embeddings, model=model, folds=folds, seed=seed, duplicates=duplicates)
 
 
 def show_summary(report, out, *, json_output: bool, quiet: bool) -> None:

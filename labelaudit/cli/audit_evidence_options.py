@@ -50,8 +50,17 @@ EmbeddingsOption = Annotated[
         help="Instead of --pred-probs: N×D embeddings (.npy, one row per label). Out-of-sample "
         "probabilities come without training from a leave-one-out k-nearest-neighbour vote "
         "(k, weighting and metric chosen from the data) or a cross-validated linear probe "
-        "(docs/embeddings.md).",
+        "(docs/embeddings.md); conflicting_duplicate_of names near-duplicates with other labels.",
         show_default=False,
+    ),
+]
+
+DuplicatesOption = Annotated[
+    bool,
+    typer.Option(
+        "--duplicates",
+        help="With --embeddings: also a duplicate_of column, the lowest other row holding an "
+        "identical embedding with the same label.",
     ),
 ]
 

@@ -10,6 +10,10 @@ from rich.table import Table
 
 # Beyond this many classes, tables show only the classes and class pairs that matter most.
 MAX_CLASSES_SHOWN = 12
+DUPLICATE_TABLES = (
+    ("conflicting_duplicates", "Conflicting near-duplicates (another label)"),
+    ("duplicates", "Exact duplicates with the same label"),
+)
 
 
 def print_json(console: Console, summary: dict[str, Any]) -> None:
@@ -59,6 +63,9 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
         console.print(_noise_table(summary["noise_matrix"], summary["per_class"]))
     elif summary.get("largest_flips"):
         console.print(_flips_table(summary["largest_flips"], summary["per_class"]))
+    for key, title in DUPLICATE_TABLES:
+        if summary.get(key):
+            console.print(_pairs_table(summary[key], title, summary))
 
 
 def _print_segmentation(console: Console, summary: dict[str, Any]) -> None:
@@ -222,4 +229,32 @@ def _embeddings_line(embeddings: dict[str, Any]) -> str:
     line = f"Probabilities from embeddings: {embeddings['model']}"
     if embeddings["model"] == "knn":
         line += f" (k={knn['k']}, {knn['weights']} weights, {knn['metric']}, alpha {knn['alpha']})"
-    return line + "; out-of-sample log-loss " + ", ".join(scores)
+    line += "; out-of-sample log-loss " + ", ".join(scores)
+    if "duplicate_threshold" in embeddings:  # the cut fitted to the nearest-neighbour distances
+        line += f"; near-duplicates below cosine distance {embeddings['duplicate_threshold']:.3g}"
+    return line
+
+
+def _pairs_table(found: dict[str, Any], title: str, summary: dict[str, Any]) -> Table | str:
+    """The near-duplicate pairs of the summary, each once, with both rows' labels."""
+    if not found["num_pairs"]:
+        return f"{title}: none"
+    names = {c["class"]: c["name"] for c in summary["per_class"]}
+    shown = len(found["pairs"])
+    more = f", the first {shown}" if shown < found["num_pairs"] else ""
+    count = f"{found['num_pairs']:,} pair{'s' if found['num_pairs'] != 1 else ''}"
+    table = Table(title=f"{title}: {count}{more}", title_justify="left")
+    has_id = any("id" in p for p in found["pairs"])
+    for col in ("row", "id", "given", "other row", "other id", "other given"):
+        if has_id or "id" not in col:
+            table.add_column(col, justify="right" if "row" in col else "left")
+    for p in found["pairs"]:
+        cells = []
+        for prefix, row in (("", "row"), ("other_", "other")):
+            cells.append(str(p[row]))
+            if has_id:
+                cells.append(str(p.get(f"{prefix}id", "")))
+            label = p.get(f"{prefix}given_label")
+            cells.append("–" if label is None else names.get(label, str(label)))
+        table.add_row(*cells)
+    return table

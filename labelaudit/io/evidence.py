@@ -17,6 +17,7 @@ class Probabilities:
     sources: list[str] = field(default_factory=list)  # where each member came from
     validated: bool = False  # values already checked by the reader (files are, arrays are not)
     details: dict | None = None  # how they were made, for the report (--embeddings: the choice)
+    columns: dict | None = None  # report columns made with them (--embeddings: duplicate rows)
 
     @property
     def n(self) -> int:

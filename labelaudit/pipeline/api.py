@@ -122,6 +122,7 @@ def audit_embeddings(
     model: str = "auto",
     folds: int = 5,
     seed: int = 0,
+    duplicates: bool = False,
     class_names: Sequence[str] | None = None,
     ids: object = None,
     **options: Any,
@@ -129,12 +130,15 @@ def audit_embeddings(
     """Audit labels (N,) with out-of-sample probabilities from N×D embeddings (arrays or
     paths): model "knn", "probe" or "auto" (predict/embeddings.py). `options` are confident
     learning's (filter_by, rank_by, ...), as in labelaudit.audit. metadata["embeddings"] records
-    the model chosen, its settings and both log-losses."""
+    the model chosen, its settings and both log-losses, and the near-duplicate threshold behind
+    the `conflicting_duplicate_of` column; duplicates adds `duplicate_of` (identical copies with
+    the same label, predict/duplicates.py)."""
     from labelaudit.pipeline.request import EmbeddingSpec
 
+    spec = EmbeddingSpec(embeddings, model=model, folds=folds, seed=seed, duplicates=duplicates)
     request = AuditRequest(
         labels=labels,
-        embeddings=EmbeddingSpec(embeddings, model=model, folds=folds, seed=seed),
+        embeddings=spec,
         class_names=None if class_names is None else tuple(class_names),
         ids=ids,
         options=options,

@@ -71,7 +71,12 @@ def record(report, request, labels, hashes: InputHashes) -> None:
         }
     if request.embeddings is not None:
         spec = request.embeddings
-        options["embeddings"] = {"model": spec.model, "folds": spec.folds, "seed": spec.seed}
+        options["embeddings"] = {
+            "model": spec.model,
+            "folds": spec.folds,
+            "seed": spec.seed,
+            "duplicates": spec.duplicates,
+        }
     if isinstance(request.dynamics, (str, Path)):
         options["dynamics"] = str(request.dynamics)
     urls = [str(p) for p in request.pred_probs if isinstance(p, str) and "://" in p]

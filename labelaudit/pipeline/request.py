@@ -44,6 +44,7 @@ class EmbeddingSpec:
     model: str = "auto"  # predict/embeddings.py MODELS
     folds: int = 5  # of the probe
     seed: int = 0
+    duplicates: bool = False  # also report identical same-label copies (`duplicate_of`)
 
 
 @dataclass(frozen=True)

@@ -148,6 +148,7 @@ def _classification(request, plan: Plan, labels, evidence, engine, observer):
         )
     if probs.details is not None:  # --embeddings: the model chosen and its scores
         report.metadata["embeddings"] = probs.details
+    report.columns.update(probs.columns or {})  # --embeddings: the duplicate pointers
     return report
 
 

@@ -56,6 +56,7 @@ class EmbeddingProbabilities:
     pred_probs: np.ndarray
     model: str
     details: dict[str, Any]
+    duplicates: Any = None  # predict.duplicates.Duplicates when asked for
 
 
 def check_embeddings(embeddings: Any, n_labels: int, source: str = "embeddings") -> np.ndarray:
@@ -192,6 +193,13 @@ def knn_pred_probs(
     are chosen from the data (module docstring), given ones are used as they are."""
     X = check_embeddings(embeddings, len(np.asarray(labels)))
     y, K = check_labels(np.asarray(labels), num_classes)
+    P, details, _ = _knn(X, y, K, metric=metric, weights=weights, k=k, seed=seed)
+    return P, details
+
+
+def _knn(X, y, K, *, metric, weights, k, seed):
+    """knn_pred_probs on checked inputs, also handing back each metric's neighbour list that
+    was searched over all rows ({metric: (distances, indices)})."""
     prior = class_prior(y, K)
     max_k = min(max(K_GRID), len(y) - 1) if k is None else int(k)
     if not 1 <= max_k <= len(y) - 1:
@@ -221,7 +229,7 @@ def knn_pred_probs(
         "metric_sample": None if sampled is None else METRIC_SAMPLE,
         "criterion": "leave-one-out log-loss of the given labels",
     }
-    return P, details
+    return P, details, searched
 
 
 def _best(grid: list[KnnChoice], weights: str | None) -> KnnChoice:
@@ -247,10 +255,14 @@ def embedding_pred_probs(
     folds: int = 5,
     seed: int = 0,
     source: str = "embeddings",
+    near_duplicates: bool = False,
+    exact_duplicates: bool = False,
 ) -> EmbeddingProbabilities:
     """Out-of-sample N×K probabilities from N×D embeddings and labels (N,), no training beyond
     a linear probe: model "knn" (leave-one-out vote), "probe" (cross-validated logistic
-    regression) or "auto" (both; the lower out-of-sample log-loss of the given labels wins)."""
+    regression) or "auto" (both; the lower out-of-sample log-loss of the given labels wins).
+    near_duplicates also finds each row's conflicting near-duplicate, exact_duplicates its
+    identical same-label copy (predict/duplicates.py), from the vote's cosine neighbours."""
     from labelaudit.predict.cross_val import cross_val_probabilities
 
     if model not in MODELS:
@@ -259,8 +271,11 @@ def embedding_pred_probs(
     X = check_embeddings(embeddings, len(y), source)
     y, K = check_labels(y, num_classes)
     candidates, details = {}, {"criterion": "out-of-sample log-loss of the given labels"}
+    searched = {}
     if model in ("auto", "knn"):
-        candidates["knn"], details["knn"] = knn_pred_probs(X, y, num_classes=K, seed=seed)
+        candidates["knn"], details["knn"], searched = _knn(
+            X, y, K, metric=None, weights=None, k=None, seed=seed
+        )
     if model in ("auto", "probe"):
         details["probe"] = {"model": "logreg", "folds": folds, "seed": seed}
         try:
@@ -275,4 +290,19 @@ def embedding_pred_probs(
         details[name]["log_loss"] = log_loss_of_given(probs, y)
     chosen = min(candidates, key=lambda name: details[name]["log_loss"])
     details = {"model": chosen, "requested": model, **details}
-    return EmbeddingProbabilities(candidates[chosen], chosen, details)
+    found = None
+    if near_duplicates or exact_duplicates:
+        found = _duplicates(X, y, searched.get("cosine"), exact=exact_duplicates)
+        details.update(found.details)
+    return EmbeddingProbabilities(candidates[chosen], chosen, details, found)
+
+
+def _duplicates(X, y, cosine, *, exact: bool):
+    """Duplicates from the vote's cosine neighbour list; one cosine search of the same depth
+    when the vote did not search cosine over every row (the probe alone, or euclidean chosen
+    on a sample)."""
+    from labelaudit.predict.duplicates import find_duplicates
+
+    if cosine is None:
+        cosine = neighbours(X, metric="cosine", n_neighbors=min(max(K_GRID), len(y) - 1))
+    return find_duplicates(X, y, *cosine, exact=exact)

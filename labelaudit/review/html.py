@@ -28,6 +28,11 @@ IMAGE_COLUMNS = ("image", "image_path", "img", "path", "file", "filepath", "file
 TEXT_COLUMNS = ("text", "sentence", "content", "caption", "review", "utterance")
 HEATMAP_MAX_CLASSES = 30
 BINS = 20
+PAGE_PAIRS = 500  # near-duplicate pairs listed on the page (the count is always given)
+DUPLICATE_SECTIONS = (
+    ("conflicting_duplicate_of", "conflicting-duplicates", "Conflicting near-duplicates"),
+    ("duplicate_of", "duplicates", "Exact duplicates with the same label"),
+)
 
 
 def _asset(name: str) -> str:
@@ -103,6 +108,7 @@ def render(
         _per_class(summary["per_class"]),
         _histograms(cols["label_quality"], cols["is_label_issue"]),
         _noise(summary),
+        _duplicates(report),
         _table_shell(report.num_issues, len(shown), all_rows=all_rows),
         _dialogs(),
     ]
@@ -236,6 +242,51 @@ def _noise(summary: dict) -> str:
         '<section id="noise"><h2>Estimated noise matrix: P(given | true), %</h2>'
         '<table class="heatmap"><thead><tr><th>given \\ true</th>'
         f"{head}</tr></thead><tbody>{''.join(body)}</tbody></table></section>"
+    )
+
+
+def _duplicates(report: Report) -> str:
+    """The pairs of the duplicate columns (--embeddings), each pair once, with both labels."""
+    threshold = (report.metadata.get("embeddings") or {}).get("duplicate_threshold")
+    sections = []
+    for column, anchor, title in DUPLICATE_SECTIONS:
+        if column not in report.columns:
+            continue
+        found = report.duplicate_pairs(column, limit=PAGE_PAIRS)
+        plural = "" if found["num_pairs"] == 1 else "s"
+        note = f"{found['num_pairs']:,} pair{plural} ({found['rows']:,} rows)"
+        if len(found["pairs"]) < found["num_pairs"]:
+            note += f", the first {len(found['pairs']):,} listed"
+        if column == "conflicting_duplicate_of" and threshold is not None:
+            note += (
+                f"; near-duplicates are below cosine distance {threshold:.3g}, fitted to the data"
+            )
+        table = _pairs_table(report, found["pairs"]) if found["pairs"] else ""
+        sections.append(
+            f'<section id="{anchor}"><h2>{title}</h2><p class="meta">{html.escape(note)}.</p>'
+            f"{table}</section>"
+        )
+    return "".join(sections)
+
+
+def _pairs_table(report: Report, pairs: list[dict]) -> str:
+    names = report.metadata.get("class_names")
+    has_id = "id" in report.columns
+    head = ["row", "id", "given", "other row", "other id", "other given"]
+    rows = []
+    for p in pairs:
+        cells = []
+        for prefix, row in (("", "row"), ("other_", "other")):
+            cells.append(str(p[row]))
+            if has_id:
+                cells.append(str(p.get(f"{prefix}id", "")))
+            label = p.get(f"{prefix}given_label")
+            cells.append("–" if label is None else str(names[label] if names else label))
+        rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    heads = "".join(f"<th>{h}</th>" for h in head if has_id or "id" not in h)
+    return (
+        f'<table class="compact"><thead><tr>{heads}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
     )
 
 

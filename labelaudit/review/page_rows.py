@@ -54,6 +54,9 @@ def table_rows(report: Report, shown: np.ndarray, dataset=None, **media) -> list
         fields["given_prob"] = _numbers(cols["given_prob"][shown])
     if "id" in cols:
         fields["id"] = [_plain(v) for v in cols["id"][shown].tolist()]
+    for name in ("conflicting_duplicate_of", "duplicate_of"):  # --embeddings: null is -1
+        if name in cols:
+            fields[name] = [r if r >= 0 else None for r in cols[name][shown].tolist()]
     for name in ("grade", "evidence", "explanation"):
         if name in cols:
             fields[name] = ["" if v is None else str(v) for v in cols[name][shown].tolist()]

@@ -27,8 +27,15 @@ def load(request, engine, observer) -> Probabilities:
             folds=spec.folds,
             seed=spec.seed,
             source=source,
+            near_duplicates=True,
+            exact_duplicates=spec.duplicates,
         )
-    return Probabilities(result.pred_probs, [result.pred_probs], [source], True, result.details)
+    found = result.duplicates
+    columns = {"conflicting_duplicate_of": found.conflicting_duplicate_of}
+    if found.duplicate_of is not None:
+        columns["duplicate_of"] = found.duplicate_of
+    probs = result.pred_probs
+    return Probabilities(probs, [probs], [source], True, result.details, columns)
 
 
 def _read(value, observer):

@@ -21,6 +21,8 @@
   if (has("suggestion_confidence")) columns.push(["suggestion_confidence", "p(suggested)"]);
   columns.push(["label_quality", "quality"]);
   if (data.has_grade) columns.push(["grade", "grade"], ["evidence", "evidence"]);
+  if (has("conflicting_duplicate_of")) columns.push(["conflicting_duplicate_of", "conflicts with"]);
+  if (has("duplicate_of")) columns.push(["duplicate_of", "duplicate of"]);
   if (canDecide) columns.push(["decision", "decision"]);
 
   const name = (k) => (k >= 0 && k < classes.length ? classes[k] : String(k));
