@@ -8,6 +8,12 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from labelaudit.cli.render_tasks import (
+    embeddings_line,
+    pairs_table,
+    print_regression,
+)
+
 # Beyond this many classes, tables show only the classes and class pairs that matter most.
 MAX_CLASSES_SHOWN = 12
 DUPLICATE_TABLES = (
@@ -32,7 +38,7 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
         _print_segmentation(console, summary)
         return
     if summary.get("task") == "regression":
-        _print_regression(console, summary)
+        print_regression(console, summary)
         return
     n, flagged = summary["n"], summary["num_issues"]
     console.print(
@@ -43,7 +49,7 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
     if summary.get("default_rule"):
         console.print(default_rule_line(summary["default_rule"]))
     if summary.get("embeddings"):
-        console.print(_embeddings_line(summary["embeddings"]))
+        console.print(embeddings_line(summary["embeddings"]))
     if "grades" in summary:
         grades = summary["grades"]
         console.print(
@@ -65,7 +71,7 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
         console.print(_flips_table(summary["largest_flips"], summary["per_class"]))
     for key, title in DUPLICATE_TABLES:
         if summary.get(key):
-            console.print(_pairs_table(summary[key], title, summary))
+            console.print(pairs_table(summary[key], title, summary))
 
 
 def _print_segmentation(console: Console, summary: dict[str, Any]) -> None:
@@ -94,29 +100,6 @@ def _print_segmentation(console: Console, summary: dict[str, Any]) -> None:
             names.get(t["worst_class"], "–"),
             names.get(t["suggested_class"], "–"),
             f"{t['label_quality']:.4f}",
-        )
-    console.print(top)
-
-
-def _print_regression(console: Console, summary: dict[str, Any]) -> None:
-    console.print(
-        f"[bold]{summary['num_issues']:,} of {summary['n']:,} regression labels look wrong[/] "
-        f"({summary['issue_fraction']:.1%}) — robust residual z above "
-        f"{summary['z_threshold']:.2f}, ranked by OUTRE label quality"
-    )
-    if not summary["top_issues"]:
-        return
-    top = Table(title="Labels most likely wrong", title_justify="left")
-    for col in ("rank", "row", "given", "predicted", "z", "quality"):
-        top.add_column(col, justify="right")
-    for t in summary["top_issues"]:
-        top.add_row(
-            str(t["issue_rank"]),
-            str(t["row"]),
-            f"{t['given_label']:.6g}",
-            f"{t['suggested_label']:.6g}",
-            f"{t['outlier_z']:.1f}",
-            f"{t['label_quality']:.4g}",
         )
     console.print(top)
 
@@ -216,45 +199,3 @@ def _percent(value: float, diagonal: bool) -> str:
     if diagonal:
         return f"[dim]{text}[/]"
     return f"[bold]{text}[/]" if value >= 0.05 else text
-
-
-def _embeddings_line(embeddings: dict[str, Any]) -> str:
-    """How --embeddings made the probabilities: the model, its settings, the log-losses."""
-    knn, probe = embeddings.get("knn"), embeddings.get("probe")
-    scores = [
-        f"{name} {part['log_loss']:.4f}"
-        for name, part in (("knn", knn), ("probe", probe))
-        if part and "log_loss" in part
-    ]
-    line = f"Probabilities from embeddings: {embeddings['model']}"
-    if embeddings["model"] == "knn":
-        line += f" (k={knn['k']}, {knn['weights']} weights, {knn['metric']}, alpha {knn['alpha']})"
-    line += "; out-of-sample log-loss " + ", ".join(scores)
-    if "duplicate_threshold" in embeddings:  # the cut fitted to the nearest-neighbour distances
-        line += f"; near-duplicates below cosine distance {embeddings['duplicate_threshold']:.3g}"
-    return line
-
-
-def _pairs_table(found: dict[str, Any], title: str, summary: dict[str, Any]) -> Table | str:
-    """The near-duplicate pairs of the summary, each once, with both rows' labels."""
-    if not found["num_pairs"]:
-        return f"{title}: none"
-    names = {c["class"]: c["name"] for c in summary["per_class"]}
-    shown = len(found["pairs"])
-    more = f", the first {shown}" if shown < found["num_pairs"] else ""
-    count = f"{found['num_pairs']:,} pair{'s' if found['num_pairs'] != 1 else ''}"
-    table = Table(title=f"{title}: {count}{more}", title_justify="left")
-    has_id = any("id" in p for p in found["pairs"])
-    for col in ("row", "id", "given", "other row", "other id", "other given"):
-        if has_id or "id" not in col:
-            table.add_column(col, justify="right" if "row" in col else "left")
-    for p in found["pairs"]:
-        cells = []
-        for prefix, row in (("", "row"), ("other_", "other")):
-            cells.append(str(p[row]))
-            if has_id:
-                cells.append(str(p.get(f"{prefix}id", "")))
-            label = p.get(f"{prefix}given_label")
-            cells.append("–" if label is None else names.get(label, str(label)))
-        table.add_row(*cells)
-    return table
