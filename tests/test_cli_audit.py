@@ -323,3 +323,36 @@ def test_help_does_not_import_heavy_libraries():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "HEAVY []" in done.stdout
+
+
+@pytest.mark.parametrize("task", ["classification", "token"])
+def test_an_audit_from_npy_never_imports_pandas_or_scipy(tmp_path, task):
+    """pandas and scipy cost ~0.2 s each at start-up: an audit of .npy probabilities (with its
+    string explanation column) and a token audit of Parquet tags need neither."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    given, P, _ = planted(n=400, k=4, seed=3)
+    np.save(tmp_path / "probs.npy", P)
+    if task == "token":
+        tags = [given[i : i + 8].tolist() for i in range(0, 400, 8)]
+        pq.write_table(pa.table({"label": tags}), tmp_path / "labels.parquet")
+        args = ["--task", "token", "--labels", str(tmp_path / "labels.parquet")]
+    else:
+        np.save(tmp_path / "labels.npy", given)
+        args = ["--labels", str(tmp_path / "labels.npy")]
+    args += ["--pred-probs", str(tmp_path / "probs.npy"), "--out", str(tmp_path / "r.parquet")]
+    code = (
+        "import sys\nfrom labelaudit.cli import app\n"
+        f"try:\n    app(['audit', *{args!r}, '-q'], prog_name='labelaudit')\n"
+        "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        "print('HEAVY', [m for m in ('pandas', 'scipy') if m in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "HEAVY []" in done.stdout, done.stdout + done.stderr
+    report = pq.read_table(tmp_path / "r.parquet")
+    if task == "classification":
+        texts = report.column("explanation").to_pylist()
+        flagged = report.column("is_label_issue").to_pylist()
+        assert all((t is not None) == f for t, f in zip(texts, flagged, strict=True))
+        assert report.schema.field("explanation").type == pa.string()

@@ -33,7 +33,38 @@ def to_arrow(values: np.ndarray, null_mask: np.ndarray | None = None):
         return pa.Array.from_buffers(
             pa.from_numpy_dtype(values.dtype), n, [validity, data], null_count=nulls
         )
+    if values.dtype.kind in "OU":
+        text = strings_to_arrow(values, null_mask)
+        if text is not None:
+            return text
     return pa.array(values, mask=null_mask)
+
+
+def strings_to_arrow(values: np.ndarray, null_mask: np.ndarray | None = None):
+    """A string (or large_string, past 2 GiB) array from str / None values, built from one UTF-8
+    buffer and its offsets; None when a value is neither (pyarrow's own conversion decides)."""
+    import pyarrow as pa
+
+    items = values.tolist()
+    missing = np.fromiter((v is None for v in items), dtype=bool, count=len(items))
+    if null_mask is not None:
+        missing |= np.asarray(null_mask, dtype=bool)
+    try:
+        encoded = [b"" if m else v.encode("utf-8") for v, m in zip(items, missing, strict=True)]
+    except AttributeError:  # not a str
+        return None
+    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+    total = int(lengths.sum())
+    kind, width = (pa.string(), np.int32) if total < 2**31 else (pa.large_string(), np.int64)
+    offsets = np.zeros(len(encoded) + 1, dtype=width)
+    np.cumsum(lengths, out=offsets[1:])
+    validity, nulls = _validity(missing)
+    return pa.Array.from_buffers(
+        kind,
+        len(encoded),
+        [validity, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))],
+        null_count=nulls,
+    )
 
 
 def from_arrow(array) -> np.ndarray:
