@@ -216,7 +216,12 @@ def posterior_and_suggestion(
 
 def _gathered_cells(labels, pred_probs, own, cells, fast: bool):
     """own + Σ over the off-diagonal cells of T̂[y_i] of P[i, j]·T̂[y_i, j], and each row's best
-    such cell, from a gather of just those entries of pred_probs."""
+    such cell, from a gather of just those entries of pred_probs.
+
+    Row i's cells are class_start[y_i] .. + per_row[i] of the (given, true) cells in row-major
+    order; its gathered values sit at row_start[i] .. + per_row[i]. A C-ordered ndarray is read
+    in row blocks on the worker threads, each building its own (cache-sized) indices, so a
+    memory-mapped input is read block by block and the index work is shared by the cores."""
     from labelaudit.confident._blocks import for_each, gather, row_blocks
 
     true, weights, nnz, per_row = cells
@@ -224,29 +229,32 @@ def _gathered_cells(labels, pred_probs, own, cells, fast: bool):
     total = int(per_row.sum())
     class_start = np.cumsum(nnz) - nnz
     row_start = np.cumsum(per_row) - per_row
-    # The t-th gathered value of row i is cell class_start[y_i] + t.
-    cell = np.arange(total, dtype=np.int64) + np.repeat(class_start[labels] - row_start, per_row)
-    if fast:
-        # In row blocks, so a memory-mapped input is read (and its pages released, see
-        # io/stream.py) block by block rather than in one scattered take over the file.
-        flat = np.repeat(np.arange(n, dtype=np.int64) * k, per_row) + true[cell]
-        values = np.empty(total)
-        ends = np.append(row_start, total)
-
-        def take(part: slice) -> None:
-            lo, hi = ends[part.start], ends[part.stop]
-            if hi > lo:
-                block = pred_probs[part].reshape(-1)
-                values[lo:hi] = block.take(flat[lo:hi] - part.start * k)
-
-        for_each(take, row_blocks(n, k))
-    else:
-        rows = np.repeat(np.arange(n, dtype=np.int64), per_row)
-        values = np.asarray(gather(pred_probs, rows, true[cell]), dtype=np.float64)
-    values *= weights[cell]
-    has = np.flatnonzero(per_row > 0)
+    shift = class_start[labels] - row_start  # cell = position + shift of its row
+    values = np.empty(total)
     seen = own.copy()
-    seen[has] += np.add.reduceat(values, row_start[has])
+    ends = np.append(row_start, total)
+
+    def block(part: slice) -> None:
+        lo, hi = int(ends[part.start]), int(ends[part.stop])
+        if hi == lo:
+            return
+        sizes = per_row[part]
+        cell = np.arange(lo, hi) + np.repeat(shift[part], sizes)
+        if fast:
+            local = np.repeat(np.arange(len(sizes)) * k, sizes) + true[cell]
+            taken = pred_probs[part].reshape(-1).take(local)
+        else:
+            rows = np.repeat(np.arange(part.start, part.stop), sizes)
+            taken = np.asarray(gather(pred_probs, rows, true[cell]), dtype=np.float64)
+        taken = taken * weights[cell]
+        values[lo:hi] = taken
+        has = np.flatnonzero(sizes > 0)
+        seen[part.start + has] += np.add.reduceat(taken, row_start[part.start + has] - lo)
+
+    if fast:
+        for_each(block, row_blocks(n, k))
+    else:
+        block(slice(0, n))
 
     def suggest(rows: np.ndarray) -> np.ndarray:
         """The best off-diagonal cell of each of `rows`, or −1 (asked for flagged rows only)."""
@@ -264,7 +272,8 @@ def _gathered_cells(labels, pred_probs, own, cells, fast: bool):
         # The first position in each row's run that holds its maximum: cells run in ascending j.
         at_max = part == np.repeat(best, sizes)
         first = -np.maximum.reduceat(np.where(at_max, -np.arange(len(part)), -len(part)), starts)
-        out[some] = np.where(best > 0, true[cell[picked[first]]], -1)
+        cell = picked[first] + shift[rows]
+        out[some] = np.where(best > 0, true[cell], -1)
         return out
 
     return seen, suggest
