@@ -76,15 +76,16 @@ def clustered_embeddings(
     classes: int = 10,
     noise: float = 0.1,
     duplicates: int = 20,
+    spread: float = 0.3,
     seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(embeddings N×D float32, given labels (N,) int64, planted-error mask (N,), duplicate
-    pairs P×2): `classes` Gaussian clusters of unit spread around centres drawn at scale 1.5
-    (overlapping a little), `noise` of the labels flipped to another class, and `duplicates`
-    pairs whose second row is a copy of the first plus a 1e-4 perturbation, given another
+    pairs P×2): `classes` Gaussian clusters of unit spread around centres drawn at scale
+    `spread` (at 0.3 in 64 dimensions neighbouring clusters overlap, so not every error is
+    obvious), `noise` of the labels flipped to another class, and `duplicates` pairs whose second row is a copy of the first plus a 1e-4 perturbation, given another
     label (conflicting near-duplicates; the copy counts as a planted error)."""
     rng = np.random.default_rng(seed)
-    centres = rng.normal(0.0, 1.5, (classes, d))
+    centres = rng.normal(0.0, spread, (classes, d))
     truth = rng.integers(0, classes, n)
     X = (centres[truth] + rng.normal(0.0, 1.0, (n, d))).astype(np.float32)
     given = truth.copy()
