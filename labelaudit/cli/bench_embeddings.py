@@ -18,7 +18,7 @@ Repeat = Annotated[int, typer.Option(min=1, help="Runs of each command (best is 
 DatalabPath = Annotated[
     str,
     typer.Option(
-        help="A private directory holding cleanlab[datalab] and Hugging Face datasets (pip "
+        help="A private directory holding cleanlab\\[datalab] and Hugging Face datasets (pip "
         "install --target DIR), appended after site-packages in the Datalab process only; "
         "default: $LABELAUDIT_DATALAB_PATH, else the current environment.",
         show_default=False,
@@ -38,7 +38,8 @@ def embeddings_command(
     running cleanlab's Datalab find_issues(features=E, issue_types={"label": {}, "near_duplicate":
     {}}) on the same float32 files (Gaussian clusters, 10% planted label errors, 20 planted
     conflicting near-duplicate pairs); peak RSS of each process, the ratio, each side's
-    label-issue F1 against the planted errors. Needs cleanlab[datalab] (the bench extra).
+    label-issue F1 against the planted errors. Needs cleanlab\\[datalab] (the bench extra:
+    pip install 'labelaudit\\[bench]').
 
     Example:
 
