@@ -107,3 +107,59 @@ def test_bench_tokens_runs_both_and_compares_their_flagged_pairs():
     assert row.identical
     assert row.speedup == pytest.approx(row.cleanlab.seconds / row.labelaudit.seconds)
     assert row.cleanlab.peak_rss_mb > 0 and row.labelaudit.peak_rss_mb > 0
+
+
+def _datalab_importable(path: str = "") -> bool:
+    from labelaudit.bench.embed_speed import require_datalab
+    from labelaudit.errors import ConfigError
+
+    try:
+        require_datalab(path)
+    except ConfigError:
+        return False
+    return True
+
+
+def test_bench_embeddings_generator_plants_errors_and_conflicting_copies():
+    from labelaudit.bench.embed_speed import clustered_embeddings, f1
+
+    X, given, planted, pairs = clustered_embeddings(3_000, 16, seed=5, duplicates=7)
+    assert X.shape == (3_000, 16) and X.dtype == np.float32
+    assert given.dtype == np.int64 and set(np.unique(given)) == set(range(10))
+    assert 0.07 < planted.mean() < 0.13  # 10% flipped, give or take the draw
+    assert pairs.shape == (7, 2) and len(np.unique(pairs)) == 14
+    a, b = pairs[:, 0], pairs[:, 1]
+    assert np.abs(X[a] - X[b]).max() < 1e-3 and (given[a] != given[b]).all()
+    assert planted[b].all() and not planted[a].any()  # the copy carries the wrong label
+    again = clustered_embeddings(3_000, 16, seed=5, duplicates=7)
+    assert np.array_equal(again[0], X) and np.array_equal(again[1], given)
+    assert f1(planted, planted) == 1.0 and f1(~planted, planted) == 0.0
+
+
+def test_bench_embeddings_refuses_in_one_sentence_without_datalab(tmp_path):
+    if _datalab_importable(str(tmp_path)):
+        pytest.skip("cleanlab[datalab] is installed here")
+    res = run_cli("bench", "embeddings", "--rows", "500", "--datalab-path", str(tmp_path))
+    assert res.exit_code == 2
+    assert "bench embeddings needs cleanlab[datalab]: pip install 'labelaudit[bench]'" in (
+        res.stderr
+    )
+    assert "Traceback" not in res.stderr
+
+
+@pytest.mark.slow
+def test_bench_embeddings_measure_times_both_and_scores_planted_errors():
+    import os
+
+    from labelaudit.bench.embed_speed import DATALAB_ENV, measure
+
+    path = os.environ.get(DATALAB_ENV, "")
+    if not _datalab_importable(path):
+        pytest.skip(f"needs cleanlab[datalab] (installed, or a directory in ${DATALAB_ENV})")
+    row = measure(3_000, 64, datalab_path=path)
+    assert row.speedup == pytest.approx(row.datalab.seconds / row.labelaudit.seconds)
+    assert row.datalab.peak_rss_mb > 0 and row.labelaudit.peak_rss_mb > 0
+    assert row.planted_errors > 200 and row.k == 10
+    # both find errors in the overlapping clusters (0.67 and 0.41 at seed 0), ours more of them
+    assert 0.3 < row.datalab_f1 < row.labelaudit_f1 < 1.0
+    assert row.conflicting_pairs_found == row.planted_duplicates == 20

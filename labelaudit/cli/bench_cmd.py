@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from labelaudit.cli.bench_embeddings import embeddings_command
 from labelaudit.cli.bench_quality import early_command, quality_command
 from labelaudit.cli.bench_scale import scale_command
 from labelaudit.cli.bench_segmentation import segmentation_command
@@ -28,3 +29,4 @@ bench_app.command("early")(early_command)
 bench_app.command("scale")(scale_command)
 bench_app.command("segmentation")(segmentation_command)
 bench_app.command("tokens")(tokens_command)
+bench_app.command("embeddings")(embeddings_command)

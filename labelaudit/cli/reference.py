@@ -27,6 +27,7 @@ COMMANDS = (
     "bench scale",
     "bench segmentation",
     "bench tokens",
+    "bench embeddings",
 )
 # Fixed rendering so the text is the same on every machine.
 HELP_ENV = {"TERMINAL_WIDTH": "100", "COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
