@@ -90,3 +90,32 @@ def test_confident_learning_options_are_refused_for_other_detectors(tmp_path):
     assert "apply to confident_learning" in res.stderr
     with pytest.raises(ConfigError, match="rejected its options"):
         labelaudit.audit(labels, P, detector="not_in_top_k", detector_options={"k": 0})
+
+
+def test_builtin_detectors_load_without_scanning_entry_points(monkeypatch):
+    from labelaudit.detectors import registry
+    from labelaudit.detectors.confident_learning import ConfidentLearning
+
+    def no_scan(**_):
+        raise AssertionError("entry points scanned for a built-in detector")
+
+    monkeypatch.setattr(registry, "entry_points", no_scan)
+    assert registry.load("confident_learning") is ConfidentLearning
+
+
+def test_a_plugin_cannot_take_a_builtin_name(monkeypatch):
+    from importlib.metadata import EntryPoint
+
+    from labelaudit.detectors import registry
+
+    impostor = EntryPoint(
+        "confident_learning", "labelaudit.detectors.early_learning:Elr", registry.GROUP
+    )
+    monkeypatch.setattr(registry, "entry_points", lambda **_: [impostor])
+    registry.refresh()
+    try:
+        with pytest.warns(UserWarning, match="a built-in name; it is ignored"):
+            entries = registry.registered()
+        assert entries["confident_learning"].target == registry.BUILTINS["confident_learning"]
+    finally:
+        registry.refresh()
