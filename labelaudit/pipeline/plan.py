@@ -12,6 +12,7 @@ from labelaudit.confident.methods import CONFIDENT_LEARNING_DEFAULTS
 from labelaudit.detectors import registry
 from labelaudit.detectors.base import EVIDENCE_KINDS, requirements
 from labelaudit.errors import ConfigError
+from labelaudit.pipeline.refusals import option_flag, refuse_present
 from labelaudit.pipeline.request import DEFAULT_DETECTOR, ENGINES, TASK_CHOICES, AuditRequest
 
 # The options that choose and order confident learning's flags, and those that tune its joint.
@@ -118,9 +119,7 @@ def _check_embeddings(request: AuditRequest) -> None:
         "task": request.task in ("segmentation", "token"),
         "dask": request.engine == "dask",
     }
-    for kind, present in given.items():
-        if present:
-            raise ConfigError(f"--embeddings does not combine with {EMBEDDINGS_REFUSE[kind]}.")
+    refuse_present(given, EMBEDDINGS_REFUSE, "--embeddings does not combine with {}.")
     if spec.model not in MODELS:
         raise ConfigError(
             f"--embedding-model must be one of {', '.join(MODELS)}, got {spec.model!r}."
@@ -166,9 +165,7 @@ def _check_engine(request: AuditRequest) -> None:
         "device": request.device != "cpu",
         "in_memory": request.in_memory,
     }
-    for kind, present in given.items():
-        if present:
-            raise ConfigError(f"--engine dask does not take {DASK_REFUSES[kind]} yet.")
+    refuse_present(given, DASK_REFUSES, "--engine dask does not take {} yet.")
 
 
 def _task(request: AuditRequest, detectors: tuple[tuple[str, type], ...]) -> str:
@@ -233,13 +230,10 @@ def _check_per_part(request: AuditRequest) -> dict:
         "ensemble": len(request.pred_probs) > 1,
         "dask": request.engine == "dask",
     }
-    for kind, present in given.items():
-        if present:
-            raise ConfigError(f"--task {request.task} does not take {PER_PART_REFUSES[kind]}.")
+    refuse_present(given, PER_PART_REFUSES, f"--task {request.task} does not take {{}}.")
     changed = changed_options(dict(request.options))
     if changed:
-        key = sorted(changed)[0]
-        flag = "--no-calibrate" if key == "calibrate" else "--" + key.replace("_", "-")
+        flag = option_flag(sorted(changed)[0])
         raise ConfigError(
             f"--task {request.task} runs cleanlab's audit with its defaults; drop {flag}."
         )
@@ -295,13 +289,10 @@ def _check_annotations(request: AuditRequest) -> dict:
         "label_column": request.label_column != "label",
         "dask": request.engine == "dask",
     }
-    for kind, present in given.items():
-        if present:
-            raise ConfigError(f"--annotations does not take {ANNOTATIONS_REFUSE[kind]}.")
+    refuse_present(given, ANNOTATIONS_REFUSE, "--annotations does not take {}.")
     changed = changed_options(dict(request.options))
     if changed:
-        key = sorted(changed)[0]
-        flag = "--no-calibrate" if key == "calibrate" else "--" + key.replace("_", "-")
+        flag = option_flag(sorted(changed)[0])
         raise ConfigError(
             f"--annotations flags by CROWDLAB's consensus quality (docs/annotators.md); drop {flag}."
         )

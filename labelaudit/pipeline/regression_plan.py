@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from labelaudit.errors import ConfigError
+from labelaudit.pipeline.refusals import option_flag, refuse_present
 
 # What --task regression does not take, with the reason said before any work.
 REGRESSION_REFUSES = {
@@ -19,6 +20,7 @@ REGRESSION_REFUSES = {
 
 def check_regression(request, changed: dict) -> None:
     """One sentence for anything a regression audit cannot take or is missing."""
+
     given = {
         "pred_probs": bool(request.pred_probs),
         "multi_label": request.multi_label,
@@ -29,12 +31,9 @@ def check_regression(request, changed: dict) -> None:
         "dask": request.engine == "dask",
         "pixel_mask": request.outputs.pixel_mask is not None,
     }
-    for kind, present in given.items():
-        if present:
-            raise ConfigError(f"--task regression does not take {REGRESSION_REFUSES[kind]}.")
+    refuse_present(given, REGRESSION_REFUSES, "--task regression does not take {}.")
     if changed:
-        key = sorted(changed)[0]
-        flag = "--no-calibrate" if key == "calibrate" else "--" + key.replace("_", "-")
+        flag = option_flag(sorted(changed)[0])
         raise ConfigError(f"{flag} tunes confident learning; --task regression does not use it.")
     if request.features is not None and request.predictions is not None:
         raise ConfigError("give --predictions or --features, not both.")
