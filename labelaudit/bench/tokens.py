@@ -108,9 +108,11 @@ def measure(total: int, *, repeat: int = 1, seed: int = 0) -> TokenRow:
         ours += ["--labels", str(root / "labels.parquet"), "--pred-probs", str(root / "probs.npy")]
         ours += ["--out", str(root / "r.parquet")]
         best_theirs, best_ours = best_of(theirs, repeat), best_of(ours, repeat)
-        report = Report.read_parquet(root / "r.parquet").frame
-        flagged = report[report["is_label_issue"]].sort_values("issue_rank")
-        ours_pairs = flagged[["sentence", "token"]].to_numpy(dtype=np.int64)
+        report = Report.read_parquet(root / "r.parquet")
+        order = report.issue_order()  # flagged rows by issue_rank
+        ours_pairs = np.stack(
+            [report.columns["sentence"][order], report.columns["token"][order]], 1
+        )
         identical = bool(np.array_equal(np.load(root / "cleanlab_issues.npy"), ours_pairs))
         file_mb = (root / "probs.npy").stat().st_size / 2**20
     return TokenRow(
